@@ -1,0 +1,35 @@
+"""Celery: the broker is Redis in production; the embedded default needs no server."""
+
+from datetime import timedelta
+
+from config.env import VAR_DIR, env
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's filesystem transport: producer and worker share one folder, so
+    # `make run` has a real worker and beat without a broker server.
+    _broker_dir = VAR_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "data_folder_processed": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Europe/Brussels"
+# A task whose worker died mid-run goes back on the queue; tasks are written
+# to be safe to run twice (they re-read the database first).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Periodic work. Long waits live in the database (viewflow timers, task due
+# dates), never in broker ETAs, which Redis redelivers after its visibility timeout.
+CELERY_BEAT_SCHEDULE = {
+    "fire-due-workflow-timers": {
+        "task": "workflow.tasks.fire_due_timers",
+        "schedule": timedelta(minutes=1),
+    },
+}

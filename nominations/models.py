@@ -1,0 +1,354 @@
+"""Calls, partner countries, themes, nominations and their history.
+
+Countries, themes, survey questions and rubrics are data edited in the admin:
+a fifth partner country or a new theme is an admin action, never a code change.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+#: Languages a nomination may be written in (the call narrows this list).
+CONTENT_LANGUAGES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("ca", _("Catalan")),
+    ("eu", _("Basque")),
+    ("gl", _("Galician")),
+    ("fr", _("French")),
+    ("lv", _("Latvian")),
+    ("sv", _("Swedish")),
+]
+
+
+class Country(models.Model):
+    code = models.CharField(_("ISO code"), max_length=2, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    is_partner = models.BooleanField(
+        _("partner country"),
+        default=True,
+        help_text=_("Nominations can be made only from partner countries."),
+    )
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="coordinated_countries",
+        verbose_name=_("national coordinators"),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
+
+    def __str__(self):
+        return self.name
+
+
+class Theme(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_priority = models.BooleanField(
+        _("priority theme"),
+        default=False,
+        help_text=_("Shown first, e.g. spatial segregation and social exclusion."),
+    )
+
+    class Meta:
+        ordering = ["-is_priority", "name"]
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
+
+    def __str__(self):
+        return self.name
+
+
+class Call(models.Model):
+    """One nomination round with its stages' time limits, rubric and survey."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        help_text=_("Codes of the languages nominations may be written in, e.g. [\"en\", \"sv\"]."),
+    )
+    themes = models.ManyToManyField(Theme, related_name="calls", verbose_name=_("themes"))
+    opens_at = models.DateTimeField(_("opens at"))
+    closes_at = models.DateTimeField(_("closes at"))
+    # Each stage's deadline is counted from the moment its task is created, so
+    # a nomination submitted late in the call gets the same time as an early one.
+    screening_days = models.PositiveSmallIntegerField(_("days for national screening"), default=14)
+    revision_days = models.PositiveSmallIntegerField(_("days for the nominator's changes"), default=14)
+    review_days = models.PositiveSmallIntegerField(_("days for a peer review"), default=21)
+    selection_days = models.PositiveSmallIntegerField(_("days for selection"), default=14)
+    reviewers_per_nomination = models.PositiveSmallIntegerField(
+        _("reviewers per nomination"), default=2, validators=[MinValueValidator(1)]
+    )
+    leads = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="led_calls", verbose_name=_("leads")
+    )
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closes_at__gt=models.F("opens_at")),
+                name="call_closes_after_it_opens",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def is_open(self, now=None):
+        now = now or timezone.now()
+        return self.opens_at <= now < self.closes_at
+
+    def language_choices(self):
+        names = dict(CONTENT_LANGUAGES)
+        return [(code, names.get(code, code)) for code in self.languages]
+
+
+class SurveyQuestion(models.Model):
+    class Kind(models.TextChoices):
+        SHORT_TEXT = "short_text", _("Short text")
+        LONG_TEXT = "long_text", _("Long text")
+        SINGLE_CHOICE = "single_choice", _("Single choice")
+        MULTIPLE_CHOICE = "multiple_choice", _("Multiple choice")
+        NUMBER = "number", _("Number")
+        YES_NO = "yes_no", _("Yes or no")
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(_("question"), max_length=300)
+    help_text = models.CharField(_("help text"), max_length=300, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    required = models.BooleanField(_("required"), default=False)
+    choices = models.TextField(
+        _("choices"), blank=True, help_text=_("One choice per line, for the choice kinds.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["call", "position", "pk"]
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def choice_list(self):
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class Nomination(models.Model):
+    """A best practice put forward in a call.
+
+    A draft may be half-filled; completeness is checked when it is submitted
+    (nominations.services.nomination_missing_fields).
+    """
+
+    class Kind(models.TextChoices):
+        TOOL = "tool", _("Tool")
+        METHOD = "method", _("Method")
+        PROGRAMME = "programme", _("Programme")
+        APPROACH = "approach", _("Approach")
+
+    class Sector(models.TextChoices):
+        PUBLIC = "public", _("Public")
+        PRIVATE = "private", _("Private")
+        CIVIL_SOCIETY = "civil_society", _("Civil society")
+
+    class Stage(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCREENING = "screening", _("National screening")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        REVIEW = "review", _("Peer review")
+        SELECTION = "selection", _("Selection")
+        REJECTED = "rejected", _("Not accepted")
+        DECIDED = "decided", _("Decided")
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="nominations")
+    nominator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="nominations"
+    )
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.DRAFT, db_index=True
+    )
+
+    title = models.CharField(_("title of the practice"), max_length=200)
+    kind = models.CharField(
+        _("kind of practice"), max_length=20, choices=Kind.choices, blank=True
+    )
+    country = models.ForeignKey(
+        Country,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="nominations",
+        verbose_name=_("country"),
+    )
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    organisation_sector = models.CharField(
+        _("organisation's sector"), max_length=20, choices=Sector.choices, blank=True
+    )
+    themes = models.ManyToManyField(
+        Theme, blank=True, related_name="nominations", verbose_name=_("themes")
+    )
+    language = models.CharField(_("language it is written in"), max_length=8, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    english_summary = models.TextField(
+        _("summary in English"),
+        blank=True,
+        help_text=_("Required when the nomination is not written in English."),
+    )
+    problem = models.TextField(_("problem it addresses"), blank=True)
+    target_group = models.TextField(_("target group"), blank=True)
+    results = models.TextField(_("results and evidence"), blank=True)
+    year_started = models.PositiveSmallIntegerField(
+        _("year started"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1900), MaxValueValidator(2100)],
+    )
+    transferability = models.TextField(_("transferability to other countries"), blank=True)
+    links = models.TextField(_("links"), blank=True, help_text=_("One address per line."))
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact email"), blank=True)
+    consent_to_publish = models.BooleanField(
+        _("consent to publish"),
+        default=False,
+        help_text=_("The practice may appear in the public knowledge hub if selected."),
+    )
+    survey_answers = models.JSONField(_("survey answers"), default=dict, blank=True)
+    # The form carries a one-time token so that a double click or a resent
+    # POST finds the draft it already created instead of making a second one.
+    client_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("nomination")
+        verbose_name_plural = _("nominations")
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_editable_by_nominator(self):
+        """Only drafts and nominations sent back for changes may be edited."""
+        return self.stage in {self.Stage.DRAFT, self.Stage.CHANGES_REQUESTED}
+
+    @property
+    def link_list(self):
+        return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+
+class Attachment(models.Model):
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+
+class SelectionDecision(models.Model):
+    class Outcome(models.TextChoices):
+        TRANSNATIONAL = "transnational", _("Selected for the transnational showcase")
+        NATIONAL = "national", _("Selected for the national showcase")
+        NOT_SELECTED = "not_selected", _("Not selected")
+
+    nomination = models.OneToOneField(Nomination, on_delete=models.CASCADE, related_name="decision")
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
+    rationale = models.TextField(_("rationale"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    decided_at = models.DateTimeField(_("decided"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("selection decision")
+        verbose_name_plural = _("selection decisions")
+
+    def __str__(self):
+        return f"{self.nomination}: {self.get_outcome_display()}"
+
+
+class NominationEvent(models.Model):
+    """One recorded action on a nomination: who, what, when, outcome and reason."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Draft started")
+        SUBMITTED = "submitted", _("Submitted")
+        RESUBMITTED = "resubmitted", _("Resubmitted with changes")
+        SCREENING_ACCEPTED = "screening_accepted", _("Accepted for peer review")
+        CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+        REJECTED = "rejected", _("Not accepted at screening")
+        REVIEWERS_ASSIGNED = "reviewers_assigned", _("Peer review started")
+        REVIEW_SUBMITTED = "review_submitted", _("Review submitted")
+        REVIEW_DECLINED = "review_declined", _("Review declined")
+        REVIEWER_REPLACED = "reviewer_replaced", _("Replacement reviewer assigned")
+        NO_REVIEWER_AVAILABLE = "no_reviewer_available", _("No eligible reviewer available")
+        REVIEWS_COMPLETE = "reviews_complete", _("Peer review complete")
+        DECIDED = "decided", _("Selection decided")
+
+    #: Steps a nominator sees in their timeline; review-level steps would
+    #: reveal how many people reviewed and when, so they stay with staff.
+    NOMINATOR_VISIBLE = frozenset(
+        {
+            Action.CREATED,
+            Action.SUBMITTED,
+            Action.RESUBMITTED,
+            Action.SCREENING_ACCEPTED,
+            Action.CHANGES_REQUESTED,
+            Action.REJECTED,
+            Action.REVIEWERS_ASSIGNED,
+            Action.REVIEWS_COMPLETE,
+            Action.DECIDED,
+        }
+    )
+
+    class Role(models.TextChoices):
+        NOMINATOR = "nominator", _("Nominator")
+        COORDINATOR = "coordinator", _("National coordinator")
+        REVIEWER = "reviewer", _("Reviewer")
+        LEAD = "lead", _("Lead")
+        SYSTEM = "system", _("Nomflow")
+
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=30, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    outcome = models.CharField(_("outcome"), max_length=200, blank=True)
+    message = models.TextField(_("reason or message"), blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("nomination event")
+        verbose_name_plural = _("nomination history")
+
+    def __str__(self):
+        return f"{self.nomination_id} {self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_visible_to_nominator(self):
+        return self.action in self.NOMINATOR_VISIBLE

@@ -1,0 +1,140 @@
+"""Writes to nominations that do not move the workflow: drafts, attachments, history.
+
+Actions that move a nomination through its process (submit, screen, review,
+select) are in workflow.services; they call the helpers here.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Attachment, Nomination, NominationEvent
+
+#: Fields a nomination must have before it can be submitted.
+REQUIRED_FOR_SUBMISSION = (
+    "title",
+    "kind",
+    "country",
+    "organisation",
+    "organisation_sector",
+    "language",
+    "summary",
+    "problem",
+    "target_group",
+    "results",
+    "year_started",
+    "transferability",
+    "contact_name",
+    "contact_email",
+)
+
+
+class NominationError(Exception):
+    """A rule of the nomination process refused the action; the message says which."""
+
+
+def event_record(*, nomination, action, actor=None, role, outcome="", message=""):
+    return NominationEvent.objects.create(
+        nomination=nomination,
+        action=action,
+        actor=actor,
+        actor_role=role,
+        outcome=str(outcome),
+        message=message,
+    )
+
+
+@transaction.atomic
+def nomination_create(*, call, nominator, fields, themes, survey_answers, client_token=None):
+    """Start a draft; returns ``(nomination, created)``.
+
+    With a ``client_token`` seen before (a double click, a resent form) the
+    earlier draft is returned and nothing new is created.
+    """
+    if client_token is not None:
+        existing = Nomination.objects.filter(client_token=client_token, nominator=nominator).first()
+        if existing is not None:
+            return existing, False
+    if not call.is_open():
+        raise NominationError(_("This call is closed; nominations can no longer be made."))
+    nomination = Nomination.objects.create(
+        call=call,
+        nominator=nominator,
+        client_token=client_token,
+        survey_answers=survey_answers,
+        **fields,
+    )
+    nomination.themes.set(themes)
+    event_record(
+        nomination=nomination,
+        action=NominationEvent.Action.CREATED,
+        actor=nominator,
+        role=NominationEvent.Role.NOMINATOR,
+    )
+    return nomination, True
+
+
+@transaction.atomic
+def nomination_update(*, nomination, by, fields, themes, survey_answers):
+    nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    if nomination.nominator_id != by.pk:
+        raise NominationError(_("Only the nominator can edit this nomination."))
+    if not nomination.is_editable_by_nominator:
+        raise NominationError(
+            _("This nomination is under review and can no longer be edited.")
+        )
+    for name, value in fields.items():
+        setattr(nomination, name, value)
+    nomination.survey_answers = survey_answers
+    nomination.save()
+    nomination.themes.set(themes)
+    return nomination
+
+
+def nomination_attach(*, nomination, by, upload, content_type):
+    """Store an uploaded file; its size and type were checked by the form."""
+    if not nomination.is_editable_by_nominator:
+        raise NominationError(_("Attachments can only be added while the nomination is editable."))
+    return Attachment.objects.create(
+        nomination=nomination,
+        file=upload,
+        original_name=upload.name[:255],
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=by,
+    )
+
+
+def nomination_missing_fields(nomination):
+    """Labels of what still has to be filled in before the nomination can be submitted."""
+    missing = []
+    for name in REQUIRED_FOR_SUBMISSION:
+        value = getattr(nomination, name)
+        if value in (None, ""):
+            missing.append(str(Nomination._meta.get_field(name).verbose_name))
+    if not nomination.themes.exists():
+        missing.append(str(Nomination._meta.get_field("themes").verbose_name))
+    if nomination.language and nomination.language != "en" and not nomination.english_summary:
+        missing.append(str(Nomination._meta.get_field("english_summary").verbose_name))
+    answers = nomination.survey_answers
+    for question in nomination.call.questions.all():
+        if question.required and answers.get(str(question.pk)) in (None, "", []):
+            missing.append(question.text)
+    return missing
+
+
+def nomination_reviews_complete(*, nomination):
+    """The review stage has ended: the nomination waits for the leads."""
+    nomination.stage = Nomination.Stage.SELECTION
+    nomination.save(update_fields=["stage", "updated_at"])
+    event_record(
+        nomination=nomination,
+        action=NominationEvent.Action.REVIEWS_COMPLETE,
+        role=NominationEvent.Role.SYSTEM,
+    )
+
+
+def nomination_set_stage(*, nomination, stage, **extra_fields):
+    nomination.stage = stage
+    for name, value in extra_fields.items():
+        setattr(nomination, name, value)
+    nomination.save(update_fields=["stage", "updated_at", *extra_fields])

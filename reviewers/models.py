@@ -1,0 +1,143 @@
+"""Reviewer profiles, conflicts of interest, the rubric and the reviews themselves."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from nominations.models import Call, Country, Nomination, Theme
+
+
+class ReviewerProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile"
+    )
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, verbose_name=_("home country"))
+    organisation = models.CharField(_("organisation"), max_length=200)
+    expertise = models.ManyToManyField(Theme, blank=True, verbose_name=_("expertise themes"))
+    languages = models.JSONField(
+        _("languages read"), default=list, help_text=_("Language codes, e.g. [\"en\", \"fr\"].")
+    )
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"), default=4, help_text=_("Most open reviews at one time.")
+    )
+    is_active = models.BooleanField(_("available for new reviews"), default=True)
+
+    class Meta:
+        verbose_name = _("reviewer profile")
+        verbose_name_plural = _("reviewer profiles")
+
+    def __str__(self):
+        return f"{self.user} ({self.country.code})"
+
+
+class ConflictOfInterest(models.Model):
+    """A reviewer declares they must not review one nomination, or any from one organisation."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conflicts"
+    )
+    nomination = models.ForeignKey(
+        Nomination, null=True, blank=True, on_delete=models.CASCADE, related_name="conflicts"
+    )
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    declared_at = models.DateTimeField(_("declared"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("conflict of interest")
+        verbose_name_plural = _("conflicts of interest")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(nomination__isnull=False) | ~models.Q(organisation=""),
+                name="conflict_names_a_nomination_or_organisation",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer}: {self.nomination or self.organisation}"
+
+
+class RubricCriterion(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="criteria")
+    title = models.CharField(_("criterion"), max_length=120)
+    description = models.TextField(_("what reviewers should look for"), blank=True)
+    weight = models.DecimalField(_("weight"), max_digits=4, decimal_places=2, default=Decimal(1))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["call", "position", "pk"]
+        verbose_name = _("rubric criterion")
+        verbose_name_plural = _("rubric criteria")
+
+    def __str__(self):
+        return self.title
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", _("Assigned")
+        DRAFT = "draft", _("Draft saved")
+        SUBMITTED = "submitted", _("Submitted")
+        DECLINED = "declined", _("Declined")
+
+    OPEN_STATUSES = (Status.ASSIGNED, Status.DRAFT)
+
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reviews"
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ASSIGNED
+    )
+    comment = models.TextField(_("overall comment"), blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    replaces = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaced_by"
+    )
+    assigned_at = models.DateTimeField(_("assigned"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["assigned_at", "pk"]
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        constraints = [
+            # A reviewer who declined is never asked again for the same nomination.
+            models.UniqueConstraint(
+                fields=["nomination", "reviewer"], name="one_review_per_reviewer_and_nomination"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.nomination} / {self.reviewer}"
+
+    @property
+    def is_open(self):
+        return self.status in self.OPEN_STATUSES
+
+
+class CriterionScore(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(
+        _("score"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(_("comment"), blank=True)
+
+    class Meta:
+        ordering = ["criterion__position", "criterion_id"]
+        verbose_name = _("criterion score")
+        verbose_name_plural = _("criterion scores")
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="one_score_per_criterion"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
+                name="score_between_one_and_five",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}: {self.score}"

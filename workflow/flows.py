@@ -1,0 +1,200 @@
+"""The path of a nomination, from submission to selection.
+
+Each method here is an adapter: the decisions live in the services of the
+nominations and reviewers apps, which this flow calls and routes on.
+
+    submit -> screen -> screening_outcome
+                          |-- changes requested -> revise -> screen
+                          |-- rejected -> rejected (end)
+                          `-- accepted -> assign_reviewers -> reviewers_found
+                                 reviewers_found: no -> close_review
+                                 yes -> review_split -> review (one per reviewer)
+                                     review -> review_outcome
+                                        declined -> replace_reviewer -> replacement_found
+                                            yes -> review (the replacement)
+                                            no  -> reviews_done
+                                        submitted -> reviews_done
+                                 reviews_done (join) -> close_review -> select -> selected (end)
+"""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from viewflow import this
+from viewflow.workflow import flow
+from viewflow.workflow.lock import SelectForUpdateLock
+
+from nominations.models import Nomination
+from nominations.services import nomination_reviews_complete
+from reviewers.models import Review
+from reviewers.services import reviews_assign, reviews_replace_declined
+
+from .models import NominationProcess
+from .nodes import DynamicSplit, our_task_page
+from .deadlines import task_deadline_set
+
+
+class NominationFlow(flow.Flow):
+    process_class = NominationProcess
+    process_title = _("Nomination")
+    process_description = _("Submission, national screening, peer review and selection.")
+    # The default no_lock lets reviewers who submit at the same moment leave
+    # stray join tasks. Waiting for the row lock (nowait=False) keeps the
+    # worst case in milliseconds where nowait's retry sleeps take seconds.
+    lock_impl = SelectForUpdateLock(nowait=False)
+
+    submit = (
+        flow.StartHandle(this.start_process)
+        .Annotation(title=_("Submitted"))
+        .Next(this.screen)
+    )
+
+    screen = (
+        flow.View(our_task_page)
+        .Annotation(title=_("National screening"))
+        .onCreate(this.schedule_deadline)
+        .Next(this.screening_outcome)
+    )
+
+    screening_outcome = (
+        flow.Switch()
+        .Annotation(title=_("Screening outcome"))
+        .Case(this.assign_reviewers, this.was_accepted)
+        .Case(this.revise, this.needs_changes)
+        .Default(this.rejected)
+    )
+
+    revise = (
+        flow.View(our_task_page)
+        .Annotation(title=_("Changes by the nominator"))
+        .Assign(this.nominator_of)
+        .onCreate(this.schedule_deadline)
+        .Next(this.screen)
+    )
+
+    assign_reviewers = (
+        flow.Function(this.choose_reviewers)
+        .Annotation(title=_("Reviewers chosen"))
+        .Next(this.reviewers_found)
+    )
+
+    reviewers_found = (
+        flow.If(this.has_open_reviews)
+        .Annotation(title=_("Any eligible reviewer?"))
+        .Then(this.review_split)
+        .Else(this.close_review)
+    )
+
+    review_split = (
+        DynamicSplit()
+        .Annotation(title=_("One review per reviewer"))
+        .Next(this.review, data_source=this.open_reviews)
+    )
+
+    review = (
+        flow.View(our_task_page)
+        .Annotation(title=_("Peer review"))
+        .Assign(this.reviewer_of)
+        .onCreate(this.schedule_deadline)
+        .Next(this.review_outcome, task_data=this.same_review)
+    )
+
+    review_outcome = (
+        flow.If(this.was_declined)
+        .Annotation(title=_("Declined?"))
+        .Then(this.replace_reviewer, task_data=this.same_review)
+        .Else(this.reviews_done)
+    )
+
+    replace_reviewer = (
+        flow.Function(this.choose_replacement)
+        .Annotation(title=_("Replacement chosen"))
+        .Next(this.replacement_found, task_data=this.replacement_review)
+    )
+
+    replacement_found = (
+        flow.If(this.has_review)
+        .Annotation(title=_("Replacement found?"))
+        .Then(this.review, task_data=this.same_review)
+        .Else(this.reviews_done)
+    )
+
+    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.close_review)
+
+    close_review = (
+        flow.Function(this.finish_review_stage)
+        .Annotation(title=_("Peer review complete"))
+        .Next(this.select)
+    )
+
+    select = (
+        flow.View(our_task_page)
+        .Annotation(title=_("Selection"))
+        .onCreate(this.schedule_deadline)
+        .Next(this.selected)
+    )
+
+    selected = flow.End().Annotation(title=_("Decided"))
+    rejected = flow.End().Annotation(title=_("Not accepted"))
+
+    # How long each human step may take, as a field of the nomination's call.
+    DEADLINE_FIELDS = {
+        "screen": "screening_days",
+        "revise": "revision_days",
+        "review": "review_days",
+        "select": "selection_days",
+    }
+
+    def start_process(self, activation, nomination):
+        activation.process.nomination = nomination
+        return activation.process
+
+    def schedule_deadline(self, activation):
+        call = activation.process.nomination.call
+        days = getattr(call, self.DEADLINE_FIELDS[activation.flow_task.name])
+        task_deadline_set(task=activation.task, days=days)
+
+    def was_accepted(self, activation):
+        return activation.process.nomination.stage == Nomination.Stage.REVIEW
+
+    def needs_changes(self, activation):
+        return activation.process.nomination.stage == Nomination.Stage.CHANGES_REQUESTED
+
+    def nominator_of(self, activation):
+        return activation.process.nomination.nominator
+
+    def choose_reviewers(self, activation):
+        reviews_assign(nomination=activation.process.nomination)
+
+    def has_open_reviews(self, activation):
+        return bool(self.open_reviews(activation))
+
+    def open_reviews(self, activation):
+        reviews = Review.objects.filter(
+            nomination=activation.process.nomination, status__in=Review.OPEN_STATUSES
+        )
+        return [{"review_id": review_id} for review_id in reviews.values_list("pk", flat=True)]
+
+    def reviewer_of(self, activation):
+        review_id = activation.task.data["review_id"]
+        return get_user_model().objects.get(reviews__pk=review_id)
+
+    def same_review(self, activation):
+        return {"review_id": activation.task.data["review_id"]}
+
+    def was_declined(self, activation):
+        review_id = activation.task.data["review_id"]
+        return Review.objects.filter(pk=review_id, status=Review.Status.DECLINED).exists()
+
+    def choose_replacement(self, activation):
+        declined = Review.objects.get(pk=activation.task.data["review_id"])
+        replacement = reviews_replace_declined(declined=declined)
+        activation.task.data["replacement_review_id"] = replacement.pk if replacement else None
+
+    def replacement_review(self, activation):
+        return {"review_id": activation.task.data["replacement_review_id"]}
+
+    def has_review(self, activation):
+        return activation.task.data["review_id"] is not None
+
+    def finish_review_stage(self, activation):
+        nomination_reviews_complete(nomination=activation.process.nomination)

@@ -1,0 +1,142 @@
+"""Who may see and do what: every read that depends on the person asking."""
+
+from django.db.models import Q
+from viewflow.workflow.models import Task
+
+from nominations.models import Nomination
+from reviewers.models import Review
+
+from .flows import NominationFlow
+from .deadlines import OPEN_TASK_STATUSES
+
+#: Tasks any coordinator of the nomination's country, or any lead of its call, may take.
+POOL_NODES = {
+    NominationFlow.screen: "coordinator",
+    NominationFlow.select: "lead",
+}
+HUMAN_NODES = (
+    NominationFlow.screen,
+    NominationFlow.revise,
+    NominationFlow.review,
+    NominationFlow.select,
+)
+
+
+def _pool_q(user, prefix=""):
+    """Q for tasks of the pools ``user`` belongs to (screening and selection)."""
+    nomination = f"{prefix}process__nominationprocess__nomination__"
+    return Q(
+        **{f"{prefix}flow_task": NominationFlow.screen},
+        **{f"{nomination}country__coordinators": user},
+    ) | Q(
+        **{f"{prefix}flow_task": NominationFlow.select},
+        **{f"{nomination}call__leads": user},
+    )
+
+
+def open_tasks_for(*, user):
+    """The person's inbox: open tasks assigned to them or to a pool they are in."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    mine = Q(owner=user)
+    pools = Q(owner__isnull=True) & _pool_q(user)
+    task_ids = Task.objects.filter(
+        mine | pools, status__in=OPEN_TASK_STATUSES, flow_task__in=HUMAN_NODES
+    ).values("pk")
+    return (
+        Task.objects.filter(pk__in=task_ids)
+        .select_related(
+            "process__nominationprocess__nomination__country",
+            "process__nominationprocess__nomination__call",
+        )
+        .order_by("scheduled", "created")
+    )
+
+
+def can_act_on_task(*, user, task):
+    """Whether ``user`` may do ``task`` (or, for a pool task, could have done it)."""
+    if not user.is_authenticated:
+        return False
+    if task.flow_task in POOL_NODES:
+        return Task.objects.filter(_pool_q(user), pk=task.pk).exists()
+    return task.owner_id == user.pk
+
+
+def is_coordinator(user):
+    return user.is_authenticated and user.coordinated_countries.exists()
+
+
+def nominations_visible_to(*, user):
+    """Nominations ``user`` may open, as a queryset without duplicates.
+
+    Nominators see their own; coordinators their countries' submitted ones;
+    reviewers those they review (not those they declined); leads their calls'
+    nominations from selection on; admins everything.
+    """
+    if not user.is_authenticated:
+        return Nomination.objects.none()
+    if user.is_staff:
+        return Nomination.objects.all()
+    reviewed = Review.objects.filter(reviewer=user).exclude(status=Review.Status.DECLINED)
+    visible = (
+        Q(nominator=user)
+        | (Q(country__coordinators=user) & ~Q(stage=Nomination.Stage.DRAFT))
+        | Q(pk__in=reviewed.values("nomination_id"))
+        | Q(
+            call__leads=user,
+            stage__in=[Nomination.Stage.SELECTION, Nomination.Stage.DECIDED],
+        )
+    )
+    return Nomination.objects.filter(pk__in=Nomination.objects.filter(visible).values("pk"))
+
+
+def nomination_viewer_role(*, user, nomination):
+    """The broadest role in which ``user`` sees ``nomination``; decides what is shown.
+
+    Returns one of "admin", "lead", "coordinator", "reviewer", "nominator" or None.
+    """
+    if not user.is_authenticated:
+        return None
+    if user.is_staff:
+        return "admin"
+    after_review = nomination.stage in {Nomination.Stage.SELECTION, Nomination.Stage.DECIDED}
+    if after_review and nomination.call.leads.filter(pk=user.pk).exists():
+        return "lead"
+    if nomination.stage != Nomination.Stage.DRAFT and (
+        nomination.country_id
+        and nomination.country.coordinators.filter(pk=user.pk).exists()
+    ):
+        return "coordinator"
+    if (
+        Review.objects.filter(reviewer=user, nomination=nomination)
+        .exclude(status=Review.Status.DECLINED)
+        .exists()
+    ):
+        return "reviewer"
+    if nomination.nominator_id == user.pk:
+        return "nominator"
+    return None
+
+
+def tasks_of_nomination(*, nomination):
+    """All workflow steps of one nomination, oldest first, for the history and chart."""
+    return Task.objects.filter(process__nominationprocess__nomination=nomination).order_by(
+        "created", "pk"
+    )
+
+
+
+def user_roles(user):
+    """The roles a person holds, e.g. {"nominator", "reviewer"}; empty when anonymous."""
+    if not user.is_authenticated:
+        return set()
+    roles = {"nominator"}
+    if user.coordinated_countries.exists():
+        roles.add("coordinator")
+    if hasattr(user, "reviewer_profile"):
+        roles.add("reviewer")
+    if user.led_calls.exists():
+        roles.add("lead")
+    if user.is_staff:
+        roles.add("admin")
+    return roles
