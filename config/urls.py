@@ -6,7 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("workflow.urls")),
     path("nominations/", include("nominations.urls")),
-    path("reviews/", include("reviewers.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

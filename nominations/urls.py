@@ -1,4 +1,18 @@
 from django.urls import path
 
+from . import views
+
 app_name = "nominations"
-urlpatterns = []
+urlpatterns = [
+    path("", views.nomination_list, name="list"),
+    path("calls/", views.call_list, name="calls"),
+    path("calls/<int:call_pk>/new/", views.nomination_create_view, name="create"),
+    path("<int:pk>/", views.nomination_detail, name="detail"),
+    path("<int:pk>/edit/", views.nomination_edit, name="edit"),
+    path("<int:pk>/flow.svg", views.nomination_flow_chart, name="flow_chart"),
+    path(
+        "<int:pk>/attachments/<int:attachment_pk>/",
+        views.attachment_download,
+        name="attachment",
+    ),
+]

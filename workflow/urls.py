@@ -1,4 +1,10 @@
 from django.urls import path
 
+from . import views
+
 app_name = "workflow"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("tasks/", views.inbox, name="inbox"),
+    path("tasks/<int:task_pk>/", views.task_detail, name="task"),
+]

@@ -1,0 +1,194 @@
+import mimetypes
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.core.validators import URLValidator
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Country, Nomination, SurveyQuestion
+from .services import REQUIRED_FOR_SUBMISSION
+
+SURVEY_PREFIX = "survey_"
+
+
+def survey_field(question):
+    """The form field that asks one survey question."""
+    common = {
+        "label": question.text,
+        "help_text": question.help_text,
+        "required": False,  # required questions are enforced on submission only
+    }
+    kind = SurveyQuestion.Kind
+    if question.kind == kind.SHORT_TEXT:
+        return forms.CharField(max_length=300, **common)
+    if question.kind == kind.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), **common)
+    if question.kind == kind.NUMBER:
+        return forms.DecimalField(**common)
+    if question.kind == kind.YES_NO:
+        return forms.TypedChoiceField(
+            choices=[("", "—"), ("yes", _("Yes")), ("no", _("No"))],
+            coerce=lambda value: value == "yes",
+            empty_value=None,
+            **common,
+        )
+    choices = [(c, c) for c in question.choice_list]
+    if question.kind == kind.SINGLE_CHOICE:
+        return forms.ChoiceField(
+            choices=[("", "—"), *choices], widget=forms.RadioSelect, **common
+        )
+    return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
+
+
+def _initial_answer(question, value):
+    if question.kind == SurveyQuestion.Kind.YES_NO and value is not None:
+        return "yes" if value else "no"
+    return value
+
+
+class NominationForm(forms.ModelForm):
+    """The nomination with the call's survey and an optional attachment.
+
+    Saving a draft checks only what is filled in; submitting (``submitting=True``)
+    also requires every field and question marked required.
+    """
+
+    attachment = forms.FileField(
+        label=gettext_lazy("Add an attachment"),
+        required=False,
+        help_text=gettext_lazy("PDF, image or document, up to %(size)s.")
+        % {"size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)},
+    )
+    client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Nomination
+        fields = [
+            "title",
+            "kind",
+            "country",
+            "organisation",
+            "organisation_sector",
+            "themes",
+            "language",
+            "summary",
+            "english_summary",
+            "problem",
+            "target_group",
+            "results",
+            "year_started",
+            "transferability",
+            "links",
+            "contact_name",
+            "contact_email",
+            "consent_to_publish",
+        ]
+        widgets = {
+            "themes": forms.CheckboxSelectMultiple,
+            "summary": forms.Textarea(attrs={"rows": 4}),
+            "english_summary": forms.Textarea(attrs={"rows": 4}),
+            "problem": forms.Textarea(attrs={"rows": 3}),
+            "target_group": forms.Textarea(attrs={"rows": 2}),
+            "results": forms.Textarea(attrs={"rows": 4}),
+            "transferability": forms.Textarea(attrs={"rows": 3}),
+            "links": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, call, submitting=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.call = call
+        self.submitting = submitting
+        self.fields["country"].queryset = Country.objects.filter(is_partner=True)
+        self.fields["themes"].queryset = call.themes.all()
+        self.fields["language"] = forms.ChoiceField(
+            label=self.fields["language"].label,
+            choices=[("", "—"), *call.language_choices()],
+            required=False,
+        )
+        self.fields["title"].required = True
+        for name in REQUIRED_FOR_SUBMISSION:
+            self.fields[name].required = submitting
+        self.fields["themes"].required = submitting
+        self.questions = list(call.questions.all())
+        answers = self.instance.survey_answers if self.instance.pk else {}
+        for question in self.questions:
+            field = survey_field(question)
+            field.required = submitting and question.required
+            field.initial = _initial_answer(question, answers.get(str(question.pk)))
+            self.fields[f"{SURVEY_PREFIX}{question.pk}"] = field
+
+    @property
+    def survey_fields(self):
+        return [self[f"{SURVEY_PREFIX}{q.pk}"] for q in self.questions]
+
+    @property
+    def nomination_fields(self):
+        return [self[name] for name in self.Meta.fields]
+
+    def clean_links(self):
+        links = self.cleaned_data["links"]
+        validate = URLValidator(schemes=["http", "https"])
+        for line in links.splitlines():
+            if line.strip():
+                try:
+                    validate(line.strip())
+                except forms.ValidationError:
+                    raise forms.ValidationError(
+                        _("“%(link)s” is not a web address (it must start with https://).")
+                        % {"link": line.strip()}
+                    ) from None
+        return links
+
+    def clean_attachment(self):
+        upload = self.cleaned_data.get("attachment")
+        if not upload:
+            return upload
+        suffix = Path(upload.name).suffix.lower()
+        allowed = settings.ATTACHMENT_CONTENT_TYPES
+        if suffix not in allowed:
+            raise forms.ValidationError(
+                _("Files of type “%(suffix)s” cannot be attached. Allowed: %(allowed)s.")
+                % {"suffix": suffix or "?", "allowed": ", ".join(sorted(allowed))}
+            )
+        if upload.size > settings.ATTACHMENT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is %(size)s; the largest allowed is %(max)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "max": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
+                }
+            )
+        guessed, _encoding = mimetypes.guess_type(upload.name)
+        upload.checked_content_type = allowed[suffix] if guessed is None else guessed
+        return upload
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.submitting:
+            language = cleaned.get("language")
+            if language and language != "en" and not cleaned.get("english_summary"):
+                self.add_error(
+                    "english_summary",
+                    _("Reviewers come from other countries: please add a summary in English."),
+                )
+        return cleaned
+
+    def nomination_values(self):
+        """The model fields as cleaned, without themes (a many-to-many)."""
+        return {
+            name: self.cleaned_data[name] for name in self.Meta.fields if name != "themes"
+        }
+
+    def survey_answers(self):
+        answers = {}
+        for question in self.questions:
+            value = self.cleaned_data.get(f"{SURVEY_PREFIX}{question.pk}")
+            if value in (None, "", []):
+                continue
+            if question.kind == SurveyQuestion.Kind.NUMBER:
+                value = float(value) if value % 1 else int(value)
+            answers[str(question.pk)] = value
+        return answers

@@ -1,0 +1,134 @@
+"""Reads of nominations for pages: lists, timelines, history."""
+
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
+from viewflow.workflow.models import Task
+
+from workflow.deadlines import OPEN_TASK_STATUSES
+
+from .models import Nomination, NominationEvent
+
+Stage = Nomination.Stage
+
+#: What happens next at each stage, as the nominator reads it.
+NEXT_STEP = {
+    Stage.DRAFT: _("Complete your nomination and submit it before the call closes."),
+    Stage.SCREENING: _("Your country's national coordinator screens the nomination."),
+    Stage.CHANGES_REQUESTED: _("Make the requested changes and submit again."),
+    Stage.REVIEW: _("Peer reviewers from other partner countries score the nomination."),
+    Stage.SELECTION: _("The project leads decide on the selection."),
+    Stage.REJECTED: "",
+    Stage.DECIDED: "",
+}
+
+#: The steps of the journey, in order, for the status timeline.
+JOURNEY = [
+    (Stage.DRAFT, _("Submission")),
+    (Stage.SCREENING, _("National screening")),
+    (Stage.REVIEW, _("Peer review")),
+    (Stage.SELECTION, _("Selection")),
+    (Stage.DECIDED, _("Decision")),
+]
+
+def _next_due_subquery():
+    return Subquery(
+        Task.objects.filter(
+            process__nominationprocess__nomination=OuterRef("pk"),
+            status__in=OPEN_TASK_STATUSES,
+            flow_task_type="HUMAN",
+        )
+        .order_by("-scheduled")
+        .values("scheduled")[:1]
+    )
+
+
+def my_nominations(*, user):
+    """The nominator's own nominations with their stage and next deadline (one query)."""
+    return (
+        Nomination.objects.filter(nominator=user)
+        .select_related("call", "country")
+        .annotate(next_due=_next_due_subquery())
+        .order_by("-created_at")
+    )
+
+
+def nomination_next_due(*, nomination):
+    return (
+        Task.objects.filter(
+            process__nominationprocess__nomination=nomination,
+            status__in=OPEN_TASK_STATUSES,
+            flow_task_type="HUMAN",
+        )
+        .order_by("-scheduled")
+        .values_list("scheduled", flat=True)
+        .first()
+    )
+
+
+def nomination_timeline(*, nomination):
+    """The journey's steps, each "done", "current", "rejected" or "upcoming"."""
+    stage = nomination.stage
+    current = {
+        Stage.CHANGES_REQUESTED: Stage.SCREENING,
+        Stage.REJECTED: Stage.SCREENING,
+    }.get(stage, stage)
+    position = [journey_stage for journey_stage, _label in JOURNEY].index(current)
+    steps = []
+    for index, (journey_stage, label) in enumerate(JOURNEY):
+        if index < position or stage == Stage.DECIDED:
+            state = "done"
+        elif index == position:
+            state = "rejected" if stage == Stage.REJECTED else "current"
+        else:
+            state = "upcoming"
+        steps.append({"label": label, "state": state})
+    return {
+        "steps": steps,
+        "next_step": NEXT_STEP[stage],
+        "next_due": nomination_next_due(nomination=nomination),
+    }
+
+def nomination_history_for(*, nomination, role, user):
+    """The recorded actions ``role`` may read, with identities only for staff roles.
+
+    Nominators (and reviewers, for others' steps) never see who reviewed,
+    which reviewers were chosen, or review-level steps.
+    """
+    events = nomination.events.select_related("actor")
+    staff = role in {"admin", "lead", "coordinator"}
+    rows = []
+    for event in events:
+        own_review_step = role == "reviewer" and event.actor_id == user.pk
+        if not (staff or event.is_visible_to_nominator or own_review_step):
+            continue
+        show_identity = staff or own_review_step
+        hide_outcome = not staff and event.action == NominationEvent.Action.REVIEWERS_ASSIGNED
+        rows.append(
+            {
+                "when": event.created_at,
+                "action": event.get_action_display(),
+                "action_code": event.action,
+                "who": (
+                    (event.actor.get_full_name() or event.actor.email)
+                    if show_identity and event.actor
+                    else event.get_actor_role_display()
+                ),
+                "outcome": "" if hide_outcome else event.outcome,
+                "message": event.message,
+            }
+        )
+    return rows
+
+
+def survey_answer_rows(*, nomination):
+    """(question, answer for display) pairs in the call's order."""
+    answers = nomination.survey_answers
+    rows = []
+    for question in nomination.call.questions.all():
+        value = answers.get(str(question.pk))
+        if isinstance(value, list):
+            value = ", ".join(value)
+        elif isinstance(value, bool):
+            value = _("Yes") if value else _("No")
+        rows.append((question, value))
+    return rows

@@ -1,0 +1,205 @@
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from workflow import selectors as workflow_selectors
+from workflow.charts import nomination_flow_svg
+from workflow.services import TaskUnavailable, nomination_resubmit, nomination_submit
+
+from .forms import NominationForm
+from .models import Attachment, Call, Nomination, NominationEvent
+from .selectors import (
+    my_nominations,
+    nomination_history_for,
+    nomination_timeline,
+    survey_answer_rows,
+)
+from .services import NominationError, nomination_attach, nomination_create, nomination_update
+
+
+@login_required
+def call_list(request):
+    now = timezone.now()
+    calls = Call.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+    return render(request, "nominations/call_list.html", {"calls": calls})
+
+
+@login_required
+def nomination_list(request):
+    return render(
+        request,
+        "nominations/nomination_list.html",
+        {"nominations": my_nominations(user=request.user), "now": timezone.now()},
+    )
+
+
+def _save_from_form(request, form, *, call, nomination=None):
+    """Save the draft (and attachment) from a valid form; returns the nomination."""
+    with transaction.atomic():
+        if nomination is None:
+            nomination, created = nomination_create(
+                call=call,
+                nominator=request.user,
+                fields=form.nomination_values(),
+                themes=form.cleaned_data["themes"],
+                survey_answers=form.survey_answers(),
+                client_token=form.cleaned_data.get("client_token"),
+            )
+            if not created:
+                messages.info(request, _("This nomination was already saved."))
+                return nomination
+        else:
+            nomination = nomination_update(
+                nomination=nomination,
+                by=request.user,
+                fields=form.nomination_values(),
+                themes=form.cleaned_data["themes"],
+                survey_answers=form.survey_answers(),
+            )
+        upload = form.cleaned_data.get("attachment")
+        if upload:
+            nomination_attach(
+                nomination=nomination,
+                by=request.user,
+                upload=upload,
+                content_type=upload.checked_content_type,
+            )
+    return nomination
+
+
+def _handle_nomination_form(request, *, call, nomination=None):
+    submitting = request.method == "POST" and "submit" in request.POST
+    form = NominationForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=nomination,
+        call=call,
+        submitting=submitting,
+        initial={"client_token": uuid.uuid4()} if nomination is None else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            nomination = _save_from_form(request, form, call=call, nomination=nomination)
+        except NominationError as error:
+            form.add_error(None, str(error))
+        else:
+            if not submitting:
+                messages.success(request, _("Your draft is saved."))
+                return redirect("nominations:detail", pk=nomination.pk)
+            try:
+                _submit(request, nomination)
+            except (NominationError, TaskUnavailable) as error:
+                # The draft is saved with everything typed; say what stops submission.
+                messages.error(request, str(error))
+                return redirect("nominations:edit", pk=nomination.pk)
+            return redirect("nominations:detail", pk=nomination.pk)
+    elif request.method == "POST":
+        messages.error(request, _("Please correct the errors below; nothing you typed is lost."))
+        if request.FILES:
+            form.add_error("attachment", _("Please choose the file again."))
+    changes = nomination.events.filter(action=NominationEvent.Action.CHANGES_REQUESTED) if nomination else None
+    return render(
+        request,
+        "nominations/nomination_form.html",
+        {
+            "form": form,
+            "call": call,
+            "nomination": nomination,
+            "changes_message": changes.last().message
+            if nomination and nomination.stage == Nomination.Stage.CHANGES_REQUESTED and changes.exists()
+            else "",
+        },
+    )
+
+
+def _submit(request, nomination):
+    """Submit a draft, or resubmit after requested changes."""
+    if nomination.stage == Nomination.Stage.CHANGES_REQUESTED:
+        task = workflow_selectors.open_tasks_for(user=request.user).filter(
+            process__nominationprocess__nomination=nomination
+        )
+        task = task.first()
+        if task is None:
+            raise NominationError(_("This nomination is not waiting for your changes."))
+        nomination_resubmit(task_id=task.pk, by=request.user)
+        messages.success(request, _("Your changes are sent; national screening starts again."))
+    else:
+        nomination_submit(nomination=nomination, by=request.user)
+        messages.success(request, _("Your nomination is submitted. You can follow it here."))
+
+
+@login_required
+def nomination_create_view(request, call_pk):
+    call = get_object_or_404(Call, pk=call_pk)
+    if not call.is_open():
+        messages.error(request, _("This call is closed; nominations can no longer be made."))
+        return redirect("nominations:calls")
+    return _handle_nomination_form(request, call=call)
+
+
+@login_required
+def nomination_edit(request, pk):
+    nomination = get_object_or_404(Nomination.objects.select_related("call"), pk=pk)
+    if nomination.nominator_id != request.user.pk:
+        raise Http404
+    if not nomination.is_editable_by_nominator:
+        messages.info(request, _("This nomination is under review and can no longer be edited."))
+        return redirect("nominations:detail", pk=pk)
+    return _handle_nomination_form(request, call=nomination.call, nomination=nomination)
+
+
+def _visible_nomination_or_404(request, pk):
+    nomination = get_object_or_404(
+        Nomination.objects.select_related("call", "country", "nominator"), pk=pk
+    )
+    role = workflow_selectors.nomination_viewer_role(user=request.user, nomination=nomination)
+    if role is None:
+        # 404, not 403: a stranger must not learn that the nomination exists.
+        raise Http404
+    return nomination, role
+
+
+@login_required
+def nomination_detail(request, pk):
+    nomination, role = _visible_nomination_or_404(request, pk)
+    return render(
+        request,
+        "nominations/nomination_detail.html",
+        {
+            "nomination": nomination,
+            "viewer_role": role,
+            # Reviewers judge the practice, not the person who put it forward.
+            "show_contact": role != "reviewer",
+            "timeline": nomination_timeline(nomination=nomination),
+            "history": nomination_history_for(nomination=nomination, role=role, user=request.user),
+            "answers": survey_answer_rows(nomination=nomination),
+            "attachments": nomination.attachments.all(),
+            "themes": nomination.themes.all(),
+            "my_tasks": workflow_selectors.open_tasks_for(user=request.user).filter(
+                process__nominationprocess__nomination=nomination
+            ),
+        },
+    )
+
+
+@require_GET
+@login_required
+def nomination_flow_chart(request, pk):
+    nomination, _role = _visible_nomination_or_404(request, pk)
+    return HttpResponse(nomination_flow_svg(nomination=nomination), content_type="image/svg+xml")
+
+
+@login_required
+def attachment_download(request, pk, attachment_pk):
+    nomination, role = _visible_nomination_or_404(request, pk)
+    attachment = get_object_or_404(Attachment, pk=attachment_pk, nomination=nomination)
+    return FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    )

@@ -1,0 +1,43 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from nominations.models import SelectionDecision
+
+from .services import ScreeningDecision
+
+
+class ScreeningForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        widget=forms.RadioSelect,
+        choices=[
+            (ScreeningDecision.ACCEPT, _("Accept for transnational peer review")),
+            (ScreeningDecision.REQUEST_CHANGES, _("Send back to the nominator for changes")),
+            (ScreeningDecision.REJECT, _("Reject")),
+        ],
+    )
+    message = forms.CharField(
+        label=_("Message to the nominator"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text=_("Required when you send it back or reject it: the nominator reads this."),
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") != ScreeningDecision.ACCEPT and not cleaned.get(
+            "message", ""
+        ).strip():
+            self.add_error("message", _("Please tell the nominator why."))
+        return cleaned
+
+
+class SelectionForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), widget=forms.RadioSelect, choices=SelectionDecision.Outcome.choices
+    )
+    rationale = forms.CharField(
+        label=_("Rationale"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The nominator reads this with the outcome."),
+    )
