@@ -30,7 +30,7 @@ JOURNEY = [
     (Stage.DECIDED, _("Decision")),
 ]
 
-def _next_due_subquery():
+def next_due_subquery():
     return Subquery(
         Task.objects.filter(
             process__nominationprocess__nomination=OuterRef("pk"),
@@ -47,7 +47,7 @@ def my_nominations(*, user):
     return (
         Nomination.objects.filter(nominator=user)
         .select_related("call", "country")
-        .annotate(next_due=_next_due_subquery())
+        .annotate(next_due=next_due_subquery())
         .order_by("-created_at")
     )
 

@@ -6,6 +6,7 @@ app_name = "nominations"
 urlpatterns = [
     path("", views.nomination_list, name="list"),
     path("calls/", views.call_list, name="calls"),
+    path("overview/", views.nomination_overview, name="overview"),
     path("calls/<int:call_pk>/new/", views.nomination_create_view, name="create"),
     path("<int:pk>/", views.nomination_detail, name="detail"),
     path("<int:pk>/edit/", views.nomination_edit, name="edit"),

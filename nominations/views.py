@@ -17,6 +17,7 @@ from .forms import NominationForm
 from .models import Attachment, Call, Nomination, NominationEvent
 from .selectors import (
     my_nominations,
+    next_due_subquery,
     nomination_history_for,
     nomination_timeline,
     survey_answer_rows,
@@ -37,6 +38,23 @@ def nomination_list(request):
         request,
         "nominations/nomination_list.html",
         {"nominations": my_nominations(user=request.user), "now": timezone.now()},
+    )
+
+
+@login_required
+def nomination_overview(request):
+    """Every nomination the person may see in a staff role, with its stage and next deadline."""
+    nominations = (
+        workflow_selectors.nominations_visible_to(user=request.user)
+        .exclude(nominator=request.user)
+        .select_related("call", "country")
+        .annotate(next_due=next_due_subquery())
+        .order_by("-submitted_at", "-created_at")
+    )
+    return render(
+        request,
+        "nominations/nomination_overview.html",
+        {"nominations": nominations, "now": timezone.now()},
     )
 
 
