@@ -37,9 +37,7 @@ def survey_field(question):
         )
     choices = [(c, c) for c in question.choice_list]
     if question.kind == kind.SINGLE_CHOICE:
-        return forms.ChoiceField(
-            choices=[("", "—"), *choices], widget=forms.RadioSelect, **common
-        )
+        return forms.ChoiceField(choices=[("", "—"), *choices], widget=forms.RadioSelect, **common)
     return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
 
 
@@ -178,9 +176,7 @@ class NominationForm(forms.ModelForm):
 
     def nomination_values(self):
         """The model fields as cleaned, without themes (a many-to-many)."""
-        return {
-            name: self.cleaned_data[name] for name in self.Meta.fields if name != "themes"
-        }
+        return {name: self.cleaned_data[name] for name in self.Meta.fields if name != "themes"}
 
     def survey_answers(self):
         answers = {}

@@ -73,7 +73,7 @@ class Call(models.Model):
     languages = models.JSONField(
         _("languages"),
         default=list,
-        help_text=_("Codes of the languages nominations may be written in, e.g. [\"en\", \"sv\"]."),
+        help_text=_('Codes of the languages nominations may be written in, e.g. ["en", "sv"].'),
     )
     themes = models.ManyToManyField(Theme, related_name="calls", verbose_name=_("themes"))
     opens_at = models.DateTimeField(_("opens at"))
@@ -81,7 +81,9 @@ class Call(models.Model):
     # Each stage's deadline is counted from the moment its task is created, so
     # a nomination submitted late in the call gets the same time as an early one.
     screening_days = models.PositiveSmallIntegerField(_("days for national screening"), default=14)
-    revision_days = models.PositiveSmallIntegerField(_("days for the nominator's changes"), default=14)
+    revision_days = models.PositiveSmallIntegerField(
+        _("days for the nominator's changes"), default=14
+    )
     review_days = models.PositiveSmallIntegerField(_("days for a peer review"), default=21)
     selection_days = models.PositiveSmallIntegerField(_("days for selection"), default=14)
     reviewers_per_nomination = models.PositiveSmallIntegerField(
@@ -182,9 +184,7 @@ class Nomination(models.Model):
     )
 
     title = models.CharField(_("title of the practice"), max_length=200)
-    kind = models.CharField(
-        _("kind of practice"), max_length=20, choices=Kind.choices, blank=True
-    )
+    kind = models.CharField(_("kind of practice"), max_length=20, choices=Kind.choices, blank=True)
     country = models.ForeignKey(
         Country,
         on_delete=models.PROTECT,

@@ -30,6 +30,7 @@ JOURNEY = [
     (Stage.DECIDED, _("Decision")),
 ]
 
+
 def next_due_subquery():
     return Subquery(
         Task.objects.filter(
@@ -74,7 +75,7 @@ def nomination_timeline(*, nomination):
     }.get(stage, stage)
     position = [journey_stage for journey_stage, _label in JOURNEY].index(current)
     steps = []
-    for index, (journey_stage, label) in enumerate(JOURNEY):
+    for index, (_stage, label) in enumerate(JOURNEY):
         if index < position or stage == Stage.DECIDED:
             state = "done"
         elif index == position:
@@ -87,6 +88,7 @@ def nomination_timeline(*, nomination):
         "next_step": NEXT_STEP[stage],
         "next_due": nomination_next_due(nomination=nomination),
     }
+
 
 def nomination_history_for(*, nomination, role, user):
     """The recorded actions ``role`` may read, with identities only for staff roles.

@@ -79,9 +79,7 @@ def nomination_update(*, nomination, by, fields, themes, survey_answers):
     if nomination.nominator_id != by.pk:
         raise NominationError(_("Only the nominator can edit this nomination."))
     if not nomination.is_editable_by_nominator:
-        raise NominationError(
-            _("This nomination is under review and can no longer be edited.")
-        )
+        raise NominationError(_("This nomination is under review and can no longer be edited."))
     for name, value in fields.items():
         setattr(nomination, name, value)
     nomination.survey_answers = survey_answers

@@ -122,7 +122,11 @@ def _handle_nomination_form(request, *, call, nomination=None):
         messages.error(request, _("Please correct the errors below; nothing you typed is lost."))
         if request.FILES:
             form.add_error("attachment", _("Please choose the file again."))
-    changes = nomination.events.filter(action=NominationEvent.Action.CHANGES_REQUESTED) if nomination else None
+    changes = (
+        nomination.events.filter(action=NominationEvent.Action.CHANGES_REQUESTED)
+        if nomination
+        else None
+    )
     return render(
         request,
         "nominations/nomination_form.html",
@@ -131,7 +135,9 @@ def _handle_nomination_form(request, *, call, nomination=None):
             "call": call,
             "nomination": nomination,
             "changes_message": changes.last().message
-            if nomination and nomination.stage == Nomination.Stage.CHANGES_REQUESTED and changes.exists()
+            if nomination
+            and nomination.stage == Nomination.Stage.CHANGES_REQUESTED
+            and changes.exists()
             else "",
         },
     )
@@ -216,7 +222,7 @@ def nomination_flow_chart(request, pk):
 
 @login_required
 def attachment_download(request, pk, attachment_pk):
-    nomination, role = _visible_nomination_or_404(request, pk)
+    nomination, _role = _visible_nomination_or_404(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, nomination=nomination)
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name

@@ -18,7 +18,7 @@ class ReviewerProfile(models.Model):
     organisation = models.CharField(_("organisation"), max_length=200)
     expertise = models.ManyToManyField(Theme, blank=True, verbose_name=_("expertise themes"))
     languages = models.JSONField(
-        _("languages read"), default=list, help_text=_("Language codes, e.g. [\"en\", \"fr\"].")
+        _("languages read"), default=list, help_text=_('Language codes, e.g. ["en", "fr"].')
     )
     capacity = models.PositiveSmallIntegerField(
         _("capacity"), default=4, help_text=_("Most open reviews at one time.")

@@ -78,9 +78,12 @@ def _pick_spread_over_countries(candidates, count, taken_countries=()):
 @transaction.atomic
 def reviews_assign(*, nomination):
     """Give the nomination the call's number of reviewers; returns the new reviews."""
-    wanted = nomination.call.reviewers_per_nomination - nomination.reviews.filter(
-        status__in=[*Review.OPEN_STATUSES, Review.Status.SUBMITTED]
-    ).count()
+    wanted = (
+        nomination.call.reviewers_per_nomination
+        - nomination.reviews.filter(
+            status__in=[*Review.OPEN_STATUSES, Review.Status.SUBMITTED]
+        ).count()
+    )
     if wanted <= 0:
         return []
     chosen = _pick_spread_over_countries(reviewers_eligible(nomination=nomination), wanted)
@@ -122,7 +125,9 @@ def reviews_replace_declined(*, declined):
         )
         return None
     profile = chosen[0]
-    replacement = Review.objects.create(nomination=nomination, reviewer=profile.user, replaces=declined)
+    replacement = Review.objects.create(
+        nomination=nomination, reviewer=profile.user, replaces=declined
+    )
     event_record(
         nomination=nomination,
         action=NominationEvent.Action.REVIEWER_REPLACED,

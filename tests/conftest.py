@@ -66,4 +66,6 @@ def nominator(db):
 @pytest.fixture
 def draft(call, nominator, countries, theme):
     """A complete Swedish draft in the open call."""
-    return NominationFactory(call=call, nominator=nominator, country=countries["SE"], themes=[theme])
+    return NominationFactory(
+        call=call, nominator=nominator, country=countries["SE"], themes=[theme]
+    )

@@ -28,9 +28,9 @@ from nominations.services import nomination_reviews_complete
 from reviewers.models import Review
 from reviewers.services import reviews_assign, reviews_replace_declined
 
+from .deadlines import task_deadline_set
 from .models import NominationProcess
 from .nodes import DynamicSplit, our_task_page
-from .deadlines import task_deadline_set
 
 
 class NominationFlow(flow.Flow):
@@ -42,11 +42,7 @@ class NominationFlow(flow.Flow):
     # worst case in milliseconds where nowait's retry sleeps take seconds.
     lock_impl = SelectForUpdateLock(nowait=False)
 
-    submit = (
-        flow.StartHandle(this.start_process)
-        .Annotation(title=_("Submitted"))
-        .Next(this.screen)
-    )
+    submit = flow.StartHandle(this.start_process).Annotation(title=_("Submitted")).Next(this.screen)
 
     screen = (
         flow.View(our_task_page)

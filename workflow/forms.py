@@ -25,9 +25,10 @@ class ScreeningForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("decision") != ScreeningDecision.ACCEPT and not cleaned.get(
-            "message", ""
-        ).strip():
+        if (
+            cleaned.get("decision") != ScreeningDecision.ACCEPT
+            and not cleaned.get("message", "").strip()
+        ):
             self.add_error("message", _("Please tell the nominator why."))
         return cleaned
 

@@ -33,10 +33,9 @@ class DynamicSplit(flow.Split):
 
     activation_class = DynamicSplitActivation
 
-    def Next(self, node, case=None, data_source=None):  # noqa: N802 - viewflow's API
+    def Next(self, node, case=None, data_source=None):
         self._activate_next.append((node, case, data_source))
         return self
-
 
 
 def our_task_page(request, task_pk, **kwargs):

@@ -6,8 +6,8 @@ from viewflow.workflow.models import Task
 from nominations.models import Nomination
 from reviewers.models import Review
 
-from .flows import NominationFlow
 from .deadlines import OPEN_TASK_STATUSES
+from .flows import NominationFlow
 
 #: Tasks any coordinator of the nomination's country, or any lead of its call, may take.
 POOL_NODES = {
@@ -103,8 +103,7 @@ def nomination_viewer_role(*, user, nomination):
     if after_review and nomination.call.leads.filter(pk=user.pk).exists():
         return "lead"
     if nomination.stage != Nomination.Stage.DRAFT and (
-        nomination.country_id
-        and nomination.country.coordinators.filter(pk=user.pk).exists()
+        nomination.country_id and nomination.country.coordinators.filter(pk=user.pk).exists()
     ):
         return "coordinator"
     if (
@@ -123,7 +122,6 @@ def tasks_of_nomination(*, nomination):
     return Task.objects.filter(process__nominationprocess__nomination=nomination).order_by(
         "created", "pk"
     )
-
 
 
 def user_roles(user):

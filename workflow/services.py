@@ -149,7 +149,6 @@ def _review_for_task(activation, by):
 
 def review_submit(*, task_id, by, scores, comment):
     """Submit a complete review; the last one in closes the review stage."""
-    criteria_count = None
     with human_task(task_id=task_id, node=NominationFlow.review, user=by) as activation:
         review = _review_for_task(activation, by)
         criteria_count = review.nomination.call.criteria.count()

@@ -133,7 +133,11 @@ def review_page(request, task, nomination):
     decline_form = DeclineForm(request.POST if declining else None)
     if request.method == "POST" and declining and decline_form.is_valid():
         reason = decline_form.cleaned_data["reason"]
-        if _act(request, decline_form, lambda: review_decline(task_id=task.pk, by=request.user, reason=reason)):
+        if _act(
+            request,
+            decline_form,
+            lambda: review_decline(task_id=task.pk, by=request.user, reason=reason),
+        ):
             messages.success(request, _("You declined this review; a replacement will be asked."))
             return redirect("workflow:inbox")
     elif request.method == "POST" and not declining and form.is_valid():

@@ -2,7 +2,7 @@
 
 from .base import *
 
-SECRET_KEY = "tests-only-secret"
+SECRET_KEY = "tests-only-secret"  # noqa: S105 - a fixed key for tests only
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, not security
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -38,7 +38,9 @@ class CountryFactory(factory.django.DjangoModelFactory):
 
     code = factory.Iterator(["ES", "FR", "LV", "SE"])
     name = factory.LazyAttribute(
-        lambda c: {"ES": "Spain", "FR": "France", "LV": "Latvia", "SE": "Sweden"}.get(c.code, c.code)
+        lambda c: {"ES": "Spain", "FR": "France", "LV": "Latvia", "SE": "Sweden"}.get(
+            c.code, c.code
+        )
     )
 
 
@@ -107,7 +109,9 @@ class NominationFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def themes(self, create, extracted, **kwargs):
         if create:
-            self.themes.set(extracted if extracted is not None else [ThemeFactory(name="Spatial segregation")])
+            self.themes.set(
+                extracted if extracted is not None else [ThemeFactory(name="Spatial segregation")]
+            )
 
 
 class ReviewerFactory(UserFactory):
@@ -117,7 +121,9 @@ class ReviewerFactory(UserFactory):
     def reviewer_profile(self, create, extracted, **kwargs):
         if not create:
             return
-        country = kwargs.pop("country", None) or CountryFactory(code=kwargs.pop("country_code", "FR"))
+        country = kwargs.pop("country", None) or CountryFactory(
+            code=kwargs.pop("country_code", "FR")
+        )
         expertise = kwargs.pop("expertise", [])
         profile = ReviewerProfile.objects.create(
             user=self,

@@ -23,7 +23,9 @@ def create_url(call):
 
 def test_missing_fields_on_submit_are_named_and_the_typed_text_stays(client, call, nominator):
     client.force_login(nominator)
-    response = client.post(create_url(call), {"title": "Half a nomination", "summary": "So far", "submit": "1"})
+    response = client.post(
+        create_url(call), {"title": "Half a nomination", "summary": "So far", "submit": "1"}
+    )
 
     assert response.status_code == 200
     assert Nomination.objects.count() == 0
@@ -36,11 +38,17 @@ def test_missing_fields_on_submit_are_named_and_the_typed_text_stays(client, cal
 
 def test_a_half_filled_draft_can_be_saved(client, call, nominator):
     client.force_login(nominator)
-    response = client.post(create_url(call), {"title": "Half a nomination", "summary": "So far", "save": "1"})
+    response = client.post(
+        create_url(call), {"title": "Half a nomination", "summary": "So far", "save": "1"}
+    )
 
     nomination = Nomination.objects.get()
     assert response.status_code == 302
-    assert (nomination.title, nomination.summary, nomination.stage) == ("Half a nomination", "So far", "draft")
+    assert (nomination.title, nomination.summary, nomination.stage) == (
+        "Half a nomination",
+        "So far",
+        "draft",
+    )
 
 
 def test_closed_call_refuses_new_nominations_with_a_message(client, call, nominator):
@@ -52,7 +60,7 @@ def test_closed_call_refuses_new_nominations_with_a_message(client, call, nomina
     response = client.get(create_url(call), follow=True)
 
     assert response.redirect_chain[-1][0] == reverse("nominations:calls")
-    assert "This call is closed" in str(list(response.context["messages"])[0])
+    assert "This call is closed" in str(next(iter(response.context["messages"])))
 
 
 def test_draft_in_a_call_that_has_closed_cannot_be_submitted(call, draft):
@@ -69,10 +77,13 @@ def test_draft_in_a_call_that_has_closed_cannot_be_submitted(call, draft):
 @override_settings(ATTACHMENT_MAX_BYTES=1000)
 def test_oversized_attachment_is_refused_and_the_form_keeps_its_text(client, call, nominator):
     client.force_login(nominator)
-    upload = SimpleUploadedFile("evidence.pdf", b"%PDF" + b"x" * 2000, content_type="application/pdf")
+    upload = SimpleUploadedFile(
+        "evidence.pdf", b"%PDF" + b"x" * 2000, content_type="application/pdf"
+    )
 
     response = client.post(
-        create_url(call), {"title": "My practice", "summary": "Typed text", "attachment": upload, "save": "1"}
+        create_url(call),
+        {"title": "My practice", "summary": "Typed text", "attachment": upload, "save": "1"},
     )
 
     assert response.status_code == 200
@@ -85,7 +96,9 @@ def test_attachment_of_a_wrong_type_is_refused(client, call, nominator):
     client.force_login(nominator)
     upload = SimpleUploadedFile("tool.exe", b"MZ...", content_type="application/octet-stream")
 
-    response = client.post(create_url(call), {"title": "My practice", "attachment": upload, "save": "1"})
+    response = client.post(
+        create_url(call), {"title": "My practice", "attachment": upload, "save": "1"}
+    )
 
     assert response.status_code == 200
     assert "cannot be attached" in " ".join(response.context["form"].errors["attachment"])
@@ -138,10 +151,12 @@ def test_a_submitted_nomination_is_frozen(client, call, draft, countries, theme)
 
     draft.refresh_from_db()
     assert draft.title != "Changed behind the flow's back"
-    assert "can no longer be edited" in str(list(response.context["messages"])[0])
+    assert "can no longer be edited" in str(next(iter(response.context["messages"])))
 
 
-def test_a_nomination_not_in_english_needs_an_english_summary(client, call, nominator, countries, theme):
+def test_a_nomination_not_in_english_needs_an_english_summary(
+    client, call, nominator, countries, theme
+):
     client.force_login(nominator)
     data = nomination_post_data(call, countries, theme, language="sv", summary="På svenska")
 

@@ -36,7 +36,9 @@ def test_declared_conflicts_exclude_a_reviewer(draft, countries):
     by_organisation = ReviewerFactory(reviewer_profile__country=countries["LV"])
     free = ReviewerFactory(reviewer_profile__country=countries["ES"])
     ConflictOfInterest.objects.create(reviewer=by_nomination, nomination=draft)
-    ConflictOfInterest.objects.create(reviewer=by_organisation, organisation="Malmö Neighbourhood Trust")
+    ConflictOfInterest.objects.create(
+        reviewer=by_organisation, organisation="Malmö Neighbourhood Trust"
+    )
 
     assert eligible_users(draft) == {free}
 
@@ -45,8 +47,12 @@ def test_reviewer_must_read_the_nomination_or_its_english_summary(draft, countri
     draft.language = "sv"
     draft.english_summary = ""
     draft.save()
-    english_only = ReviewerFactory(reviewer_profile__country=countries["FR"], reviewer_profile__languages=["en"])
-    reads_swedish = ReviewerFactory(reviewer_profile__country=countries["LV"], reviewer_profile__languages=["sv"])
+    english_only = ReviewerFactory(
+        reviewer_profile__country=countries["FR"], reviewer_profile__languages=["en"]
+    )
+    reads_swedish = ReviewerFactory(
+        reviewer_profile__country=countries["LV"], reviewer_profile__languages=["sv"]
+    )
 
     assert eligible_users(draft) == {reads_swedish}
 
@@ -66,7 +72,9 @@ def test_reviewer_at_capacity_is_not_eligible(call, countries, draft):
 def test_best_theme_match_is_chosen_first_then_spread_over_countries(call, countries, draft, theme):
     draft.call.reviewers_per_nomination = 2
     unrelated = ThemeFactory(name="Energy poverty")
-    french_expert = ReviewerFactory(reviewer_profile__country=countries["FR"], reviewer_profile__expertise=[theme])
+    french_expert = ReviewerFactory(
+        reviewer_profile__country=countries["FR"], reviewer_profile__expertise=[theme]
+    )
     ReviewerFactory(reviewer_profile__country=countries["FR"], reviewer_profile__expertise=[theme])
     latvian_generalist = ReviewerFactory(
         reviewer_profile__country=countries["LV"], reviewer_profile__expertise=[unrelated]

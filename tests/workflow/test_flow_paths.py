@@ -60,7 +60,9 @@ def test_accepted_nomination_gets_the_calls_number_of_reviewers_from_other_count
 def test_accepted_path_ends_with_the_leads_decision(draft, coordinator, reviewers, lead):
     submit_and_accept(draft, coordinator)
     for task in open_tasks(draft, NominationFlow.review):
-        review_submit(task_id=task.pk, by=task.owner, scores=full_scores(draft.call), comment="Good")
+        review_submit(
+            task_id=task.pk, by=task.owner, scores=full_scores(draft.call), comment="Good"
+        )
 
     select_task = open_task(draft, NominationFlow.select)
     draft.refresh_from_db()
@@ -130,7 +132,7 @@ def test_declining_reviewer_is_replaced_by_the_remaining_eligible_one(
     draft, coordinator, reviewers, lead
 ):
     submit_and_accept(draft, coordinator)
-    first, second = open_tasks(draft, NominationFlow.review)
+    first, _second = open_tasks(draft, NominationFlow.review)
     decliner = first.owner
 
     review_decline(task_id=first.pk, by=decliner, reason="Conflict discovered")
@@ -146,7 +148,9 @@ def test_declining_reviewer_is_replaced_by_the_remaining_eligible_one(
         review_submit(task_id=task.pk, by=task.owner, scores=full_scores(draft.call), comment="")
 
     assert len(open_tasks(draft, NominationFlow.select)) == 1
-    assert Task.objects.filter(flow_task=NominationFlow.reviews_done, status=STATUS.DONE).count() == 1
+    assert (
+        Task.objects.filter(flow_task=NominationFlow.reviews_done, status=STATUS.DONE).count() == 1
+    )
 
 
 def test_decline_with_nobody_left_closes_the_branch_and_says_so(draft, coordinator, reviewers):

@@ -53,13 +53,18 @@ def test_a_nomination_travels_from_form_to_decision(
 
     detail = client.get(reverse("nominations:detail", args=[nomination.pk]))
     assert b"National screening" in detail.content
-    assert client.get(reverse("nominations:flow_chart", args=[nomination.pk]))["Content-Type"] == "image/svg+xml"
+    assert (
+        client.get(reverse("nominations:flow_chart", args=[nomination.pk]))["Content-Type"]
+        == "image/svg+xml"
+    )
 
     client.force_login(coordinator)
     inbox = client.get(reverse("workflow:inbox"))
     screen = open_task(nomination, NominationFlow.screen)
     assert reverse("workflow:task", args=[screen.pk]).encode() in inbox.content
-    response = client.post(reverse("workflow:task", args=[screen.pk]), {"decision": "accept", "message": ""})
+    response = client.post(
+        reverse("workflow:task", args=[screen.pk]), {"decision": "accept", "message": ""}
+    )
     assert response.status_code == 302
 
     for task in open_tasks(nomination, NominationFlow.review):
@@ -67,7 +72,9 @@ def test_a_nomination_travels_from_form_to_decision(
         page = client.get(reverse("workflow:task", args=[task.pk]))
         assert page.status_code == 200
         scores = {f"score_{c.pk}": "4" for c in call.criteria.all()}
-        response = client.post(reverse("workflow:task", args=[task.pk]), {**scores, "comment": "Fine", "submit": "1"})
+        response = client.post(
+            reverse("workflow:task", args=[task.pk]), {**scores, "comment": "Fine", "submit": "1"}
+        )
         assert response.status_code == 302
 
     client.force_login(lead)
