@@ -248,8 +248,23 @@ class Nomination(models.Model):
         return self.stage in {self.Stage.DRAFT, self.Stage.CHANGES_REQUESTED}
 
     @property
+    def next_step(self):
+        """What happens next, as the nominator reads it; empty once the journey has ended."""
+        return NEXT_STEP.get(self.stage, "")
+
+    @property
     def link_list(self):
         return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+
+#: What happens next at each stage, as the nominator reads it.
+NEXT_STEP = {
+    Nomination.Stage.DRAFT: _("Complete your nomination and submit it before the call closes."),
+    Nomination.Stage.SCREENING: _("Your country's national coordinator screens the nomination."),
+    Nomination.Stage.CHANGES_REQUESTED: _("Make the requested changes and submit again."),
+    Nomination.Stage.REVIEW: _("Peer reviewers from other partner countries score the nomination."),
+    Nomination.Stage.SELECTION: _("The project leads decide on the selection."),
+}
 
 
 class Attachment(models.Model):

@@ -10,17 +10,6 @@ from .models import Nomination, NominationEvent
 
 Stage = Nomination.Stage
 
-#: What happens next at each stage, as the nominator reads it.
-NEXT_STEP = {
-    Stage.DRAFT: _("Complete your nomination and submit it before the call closes."),
-    Stage.SCREENING: _("Your country's national coordinator screens the nomination."),
-    Stage.CHANGES_REQUESTED: _("Make the requested changes and submit again."),
-    Stage.REVIEW: _("Peer reviewers from other partner countries score the nomination."),
-    Stage.SELECTION: _("The project leads decide on the selection."),
-    Stage.REJECTED: "",
-    Stage.DECIDED: "",
-}
-
 #: The steps of the journey, in order, for the status timeline.
 JOURNEY = [
     (Stage.DRAFT, _("Submission")),
@@ -85,7 +74,7 @@ def nomination_timeline(*, nomination):
         steps.append({"label": label, "state": state})
     return {
         "steps": steps,
-        "next_step": NEXT_STEP[stage],
+        "next_step": nomination.next_step,
         "next_due": nomination_next_due(nomination=nomination),
     }
 
