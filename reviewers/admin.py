@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 
 from .models import ConflictOfInterest, Review, ReviewerProfile
 
@@ -25,3 +27,20 @@ class ReviewAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     list_select_related = ["nomination", "reviewer"]
     readonly_fields = ["nomination", "reviewer", "status", "replaces", "submitted_at"]
+
+
+class ReviewerProfileInline(admin.StackedInline):
+    """Make someone a reviewer from their user page."""
+
+    model = ReviewerProfile
+    extra = 0
+    filter_horizontal = ["expertise"]
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class UserWithRolesAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, ReviewerProfileInline]
+    list_filter = [*UserAdmin.list_filter, "reviewer_profile__country"]
