@@ -1,0 +1,972 @@
+"""Demo data: a call, its people and nominations at every stage.
+
+Used by ``python manage.py load_demo``. Nominations are moved through their
+process by the same services the pages use (never by setting ``stage``), so
+each one has a real workflow process, open tasks and a history.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from reviewers.models import Review, ReviewerProfile, RubricCriterion
+from workflow.deadlines import OPEN_TASK_STATUSES
+from workflow.flows import NominationFlow
+from workflow.services import (
+    ScreeningDecision,
+    nomination_screen,
+    nomination_submit,
+    review_submit,
+    selection_decide,
+)
+
+from .models import Call, Country, Nomination, SelectionDecision, SurveyQuestion, Theme
+from .services import nomination_create
+
+DEMO_CALL_TITLE = "Best practices in social innovation 2027"
+DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password, never production
+DOMAIN = "nomflow.test"
+
+COUNTRIES = [("ES", "Spain"), ("FR", "France"), ("LV", "Latvia"), ("SE", "Sweden")]
+
+THEMES = [
+    # (name, is_priority, description)
+    (
+        "Spatial segregation",
+        True,
+        "Neighbourhoods divided by income, origin or housing tenure, and what bridges them.",
+    ),
+    (
+        "Social exclusion",
+        True,
+        "People shut out of work, services, networks or decisions, and ways back in.",
+    ),
+    (
+        "Energy poverty",
+        False,
+        "Households unable to heat, cool or light their homes at an affordable cost.",
+    ),
+    (
+        "Climate adaptation",
+        False,
+        "Making places and communities ready for heat, floods and drought, fairly.",
+    ),
+    (
+        "Inclusive labour markets",
+        False,
+        "Routes into decent work for people far from the labour market.",
+    ),
+    (
+        "Community participation",
+        False,
+        "Residents shaping the decisions and places that affect them.",
+    ),
+    ("Affordable housing", False, "Homes people on low and middle incomes can afford and keep."),
+]
+
+CRITERIA = [
+    # (title, description, weight)
+    (
+        "Innovation",
+        "What is new here, compared with what is usually done in the country or sector?",
+        Decimal("1"),
+    ),
+    (
+        "Impact and evidence",
+        "What changed for the target group, and how well is it shown "
+        "(data, evaluation, testimony)?",
+        Decimal("1"),
+    ),
+    (
+        "Sustainability and longevity",
+        "Has the practice lasted, and can it keep going: funding, ownership, staff, partners?",
+        Decimal("1.5"),
+    ),
+    (
+        "Transferability",
+        "Could another country or city adopt it? "
+        "What would it need, and what would have to change?",
+        Decimal("1"),
+    ),
+    (
+        "Relevance to the call's themes",
+        "How directly does it address spatial segregation, social exclusion or the other themes?",
+        Decimal("1"),
+    ),
+]
+
+#: The survey, keyed by a name the demo nominations use for their answers.
+QUESTIONS = [
+    {
+        "key": "place",
+        "text": "Where does the practice run?",
+        "help_text": "Municipality, district or region, e.g. “Rosengård, Malmö”.",
+        "kind": SurveyQuestion.Kind.SHORT_TEXT,
+        "required": True,
+    },
+    {
+        "key": "participation",
+        "text": "How do the people the practice serves take part in running it?",
+        "help_text": "Co-design, paid roles, boards, feedback rounds… A few sentences are enough.",
+        "kind": SurveyQuestion.Kind.LONG_TEXT,
+        "required": True,
+    },
+    {
+        "key": "scale",
+        "text": "At what scale does the practice run today?",
+        "help_text": "Choose the largest scale it reaches.",
+        "kind": SurveyQuestion.Kind.SINGLE_CHOICE,
+        "required": True,
+        "choices": [
+            "Neighbourhood",
+            "Municipality",
+            "Region",
+            "Whole country",
+            "Several countries",
+        ],
+    },
+    {
+        "key": "funding",
+        "text": "Who funds the practice?",
+        "help_text": "Tick every source that pays for at least a tenth of the running costs.",
+        "kind": SurveyQuestion.Kind.MULTIPLE_CHOICE,
+        "required": True,
+        "choices": [
+            "Municipal budget",
+            "National public funds",
+            "EU funds",
+            "Private foundations",
+            "Earned income (sales, fees)",
+            "Volunteer time",
+        ],
+    },
+    {
+        "key": "reach",
+        "text": "About how many people did the practice reach in the last 12 months?",
+        "help_text": "Direct participants only; an estimate is fine.",
+        "kind": SurveyQuestion.Kind.NUMBER,
+        "required": True,
+    },
+    {
+        "key": "budget",
+        "text": "Annual running budget, in euros",
+        "help_text": "Optional. Helps others judge what it would cost to adopt.",
+        "kind": SurveyQuestion.Kind.NUMBER,
+        "required": False,
+    },
+    {
+        "key": "evaluated",
+        "text": "Has the practice been evaluated by someone outside the organisation?",
+        "help_text": "For example a university, an audit office or a commissioned evaluator.",
+        "kind": SurveyQuestion.Kind.YES_NO,
+        "required": False,
+    },
+    {
+        "key": "study_visit",
+        "text": "Would you host a study visit from another partner country?",
+        "help_text": "Selected practices may be visited by peers in the transnational showcase.",
+        "kind": SurveyQuestion.Kind.YES_NO,
+        "required": True,
+    },
+]
+
+# --- people --------------------------------------------------------------------------
+
+ADMIN = ("admin", "Alex", "Morgan")
+LEAD = ("lead", "Helena", "Brandt")
+COORDINATORS = {
+    "ES": ("coordinator.es", "Marta", "Ruiz Ortega"),
+    "FR": ("coordinator.fr", "Julien", "Moreau"),
+    "LV": ("coordinator.lv", "Ilze", "Kalniņa"),
+    "SE": ("coordinator.se", "Erik", "Lindberg"),
+}
+REVIEWERS = [
+    # (local part, first, last, country, organisation, languages, expertise themes)
+    (
+        "reviewer.es1",
+        "Javier",
+        "Morales",
+        "ES",
+        "Universidad de Sevilla",
+        ["en", "es"],
+        ["Spatial segregation", "Affordable housing", "Community participation"],
+    ),
+    (
+        "reviewer.es2",
+        "Núria",
+        "Puig",
+        "ES",
+        "Observatori de la Innovació Social de Catalunya",
+        ["en", "es", "ca", "fr"],
+        ["Social exclusion", "Inclusive labour markets"],
+    ),
+    (
+        "reviewer.fr1",
+        "Camille",
+        "Laurent",
+        "FR",
+        "Université Lumière Lyon 2",
+        ["en", "fr", "es"],
+        ["Affordable housing", "Spatial segregation"],
+    ),
+    (
+        "reviewer.fr2",
+        "Thomas",
+        "Girard",
+        "FR",
+        "Agence régionale de l'énergie Occitanie",
+        ["en", "fr"],
+        ["Energy poverty", "Climate adaptation"],
+    ),
+    (
+        "reviewer.lv1",
+        "Anna",
+        "Bērziņa",
+        "LV",
+        "Latvijas Universitāte",
+        ["en", "lv"],
+        ["Social exclusion", "Inclusive labour markets", "Community participation"],
+    ),
+    (
+        "reviewer.lv2",
+        "Māris",
+        "Ozols",
+        "LV",
+        "Latvijas Lauku forums",
+        ["en", "lv", "sv"],
+        ["Community participation", "Energy poverty"],
+    ),
+    (
+        "reviewer.se1",
+        "Sara",
+        "Nilsson",
+        "SE",
+        "Malmö universitet",
+        ["en", "sv", "fr"],
+        ["Spatial segregation", "Social exclusion"],
+    ),
+    (
+        "reviewer.se2",
+        "Johan",
+        "Berg",
+        "SE",
+        "Boverket",
+        ["en", "sv"],
+        ["Affordable housing", "Climate adaptation"],
+    ),
+]
+NOMINATORS = [
+    ("nominator", "Lina", "Andersson"),
+    ("nominator2", "Pablo", "García"),
+]
+
+
+def email_of(local_part):
+    return f"{local_part}@{DOMAIN}"
+
+
+# --- reference data --------------------------------------------------------------------
+
+
+def countries_ensure():
+    """The partner countries, by ISO code."""
+    countries = {}
+    for code, name in COUNTRIES:
+        countries[code], _ = Country.objects.update_or_create(
+            code=code, defaults={"name": name, "is_partner": True}
+        )
+    return countries
+
+
+def themes_ensure():
+    """The themes, by name."""
+    themes = {}
+    for name, is_priority, description in THEMES:
+        themes[name], _ = Theme.objects.update_or_create(
+            name=name, defaults={"is_priority": is_priority, "description": description}
+        )
+    return themes
+
+
+def user_ensure(*, local_part, first_name, last_name, is_superuser=False):
+    """A user who can log in at once: password set and a verified primary email."""
+    email = email_of(local_part)
+    user, _ = get_user_model().objects.update_or_create(
+        username=local_part,
+        defaults={
+            "email": email,
+            "first_name": first_name,
+            "last_name": last_name,
+            "is_superuser": is_superuser,
+            "is_staff": is_superuser,
+            "is_active": True,
+        },
+    )
+    user.set_password(DEMO_PASSWORD)
+    user.save(update_fields=["password"])
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
+    return user
+
+
+def reviewer_ensure(
+    *, local_part, first_name, last_name, country, organisation, languages, expertise
+):
+    user = user_ensure(local_part=local_part, first_name=first_name, last_name=last_name)
+    profile, _ = ReviewerProfile.objects.update_or_create(
+        user=user,
+        defaults={
+            "country": country,
+            "organisation": organisation,
+            "languages": languages,
+            "capacity": 4,
+            "is_active": True,
+        },
+    )
+    profile.expertise.set(expertise)
+    return user
+
+
+def people_ensure(*, countries, themes):
+    """Every demo account; returns them by role."""
+    people = {
+        "admin": user_ensure(
+            local_part=ADMIN[0], first_name=ADMIN[1], last_name=ADMIN[2], is_superuser=True
+        ),
+        "lead": user_ensure(local_part=LEAD[0], first_name=LEAD[1], last_name=LEAD[2]),
+        "coordinators": {},
+        "reviewers": [],
+        "nominators": [],
+    }
+    for code, (local_part, first, last) in COORDINATORS.items():
+        user = user_ensure(local_part=local_part, first_name=first, last_name=last)
+        countries[code].coordinators.add(user)
+        people["coordinators"][code] = user
+    for local_part, first, last, code, organisation, languages, expertise in REVIEWERS:
+        people["reviewers"].append(
+            reviewer_ensure(
+                local_part=local_part,
+                first_name=first,
+                last_name=last,
+                country=countries[code],
+                organisation=organisation,
+                languages=languages,
+                expertise=[themes[name] for name in expertise],
+            )
+        )
+    for local_part, first, last in NOMINATORS:
+        people["nominators"].append(
+            user_ensure(local_part=local_part, first_name=first, last_name=last)
+        )
+    return people
+
+
+# --- the call --------------------------------------------------------------------------
+
+
+def demo_call():
+    return Call.objects.filter(title=DEMO_CALL_TITLE).first()
+
+
+def call_create(*, themes, lead):
+    now = timezone.now()
+    call = Call.objects.create(
+        title=DEMO_CALL_TITLE,
+        description=(
+            "Partners in Spain, France, Latvia and Sweden are looking for tools, methods, "
+            "programmes and approaches that reduce spatial segregation and social exclusion, "
+            "or tackle another sustainability challenge in a socially fair way. Selected "
+            "practices are presented in the national and transnational showcases and in the "
+            "public knowledge hub."
+        ),
+        languages=["en", "es", "fr", "lv", "sv"],
+        opens_at=now - timedelta(days=30),
+        closes_at=now + timedelta(days=90),
+        reviewers_per_nomination=2,
+    )
+    call.themes.set(themes)
+    call.leads.add(lead)
+    return call
+
+
+def rubric_create(*, call):
+    """The call's criteria, in order."""
+    return [
+        RubricCriterion.objects.create(
+            call=call, title=title, description=description, weight=weight, position=position
+        )
+        for position, (title, description, weight) in enumerate(CRITERIA, start=1)
+    ]
+
+
+def survey_create(*, call):
+    """The call's questions, by their key in QUESTIONS."""
+    questions = {}
+    for position, spec in enumerate(QUESTIONS, start=1):
+        questions[spec["key"]] = SurveyQuestion.objects.create(
+            call=call,
+            text=spec["text"],
+            help_text=spec["help_text"],
+            kind=spec["kind"],
+            required=spec["required"],
+            choices="\n".join(spec.get("choices", [])),
+            position=position,
+        )
+    return questions
+
+
+def survey_answers(*, questions, answers):
+    """Answers keyed as the nomination stores them: by str(question.pk)."""
+    return {str(questions[key].pk): value for key, value in answers.items()}
+
+
+# --- the practices ---------------------------------------------------------------------
+
+PRACTICES = {
+    "se_mentoring": {
+        "fields": {
+            "title": "Grannmentorer – neighbourhood mentors across the city",
+            "kind": Nomination.Kind.PROGRAMME,
+            "organisation": "Stiftelsen Grannskap Malmö",
+            "organisation_sector": Nomination.Sector.CIVIL_SOCIETY,
+            "language": "sv",
+            "summary": (
+                "Grannmentorer parar ihop unga vuxna och nyanlända familjer i Rosengård och "
+                "Holma med mentorer som bor i andra stadsdelar. Under ett år träffas de varannan "
+                "vecka: läxhjälp, föreningsliv, sommarjobb och besök i varandras områden."
+            ),
+            "english_summary": (
+                "Grannmentorer pairs young adults and newly arrived families in Rosengård and "
+                "Holma with volunteer mentors who live in other parts of Malmö. For a year they "
+                "meet every other week: homework help, sports clubs, summer jobs and visits to "
+                "each other's neighbourhoods."
+            ),
+            "problem": (
+                "Malmö is one of Europe's most segregated cities: children in Rosengård rarely "
+                "meet peers from the city centre or Limhamn, and their parents' networks hold "
+                "few contacts into work. Segregation by housing becomes segregation of contacts."
+            ),
+            "target_group": (
+                "Young people aged 15–25 and families who arrived in Sweden in the last five "
+                "years, living in the city's most deprived districts."
+            ),
+            "results": (
+                "1,140 mentor pairs since 2016. A 2023 evaluation by Malmö universitet found "
+                "that mentees were 18 percentage points more likely to be in work or study a "
+                "year after the programme than a matched comparison group, and 71 % of pairs "
+                "kept in touch after the formal year."
+            ),
+            "year_started": 2016,
+            "transferability": (
+                "Needs a coordinating organisation, a volunteer pool and links with schools. The "
+                "matching guide and training modules are translated into English; Göteborg and "
+                "Örebro have started their own versions."
+            ),
+            "links": "https://grannmentorer.example.se\nhttps://grannmentorer.example.se/utvardering-2023.pdf",
+            "contact_name": "Amira Haddad",
+            "contact_email": "amira.haddad@grannmentorer.example.se",
+            "consent_to_publish": True,
+        },
+        "themes": ["Spatial segregation", "Social exclusion", "Community participation"],
+        "answers": {
+            "place": "Rosengård and Holma, Malmö",
+            "participation": (
+                "Former mentees sit on the steering group and train new mentors; each pair "
+                "plans its own meetings."
+            ),
+            "scale": "Municipality",
+            "funding": ["Municipal budget", "Private foundations", "Volunteer time"],
+            "reach": 260,
+            "budget": 310000,
+            "evaluated": True,
+            "study_visit": True,
+        },
+    },
+    "lv_social_enterprise": {
+        "fields": {
+            "title": "Ciema darbnīca – the village workshop method for rural social enterprises",
+            "kind": Nomination.Kind.METHOD,
+            "organisation": "Biedrība “Latgales ciemu tīkls”",
+            "organisation_sector": Nomination.Sector.CIVIL_SOCIETY,
+            "language": "lv",
+            "summary": (
+                "Ciema darbnīca ir metode, ar kuru ciema iedzīvotāji sešos mēnešos izveido "
+                "sociālo uzņēmumu, kas nodarbina cilvēkus ar invaliditāti un ilgstošus "
+                "bezdarbniekus: kopīga vajadzību karte, pilotprojekts un mentors no esoša "
+                "sociālā uzņēmuma."
+            ),
+            "english_summary": (
+                "The village workshop is a six-month method by which residents of a rural "
+                "village set up a social enterprise employing people with disabilities and the "
+                "long-term unemployed: a shared map of local needs, a small pilot, and a mentor "
+                "from an existing social enterprise."
+            ),
+            "problem": (
+                "In Latgale, unemployment is twice the national average and public services "
+                "have moved to regional centres. People with disabilities in villages have "
+                "almost no local work and long journeys to any."
+            ),
+            "target_group": (
+                "Long-term unemployed people and people with disabilities in villages of under "
+                "2,000 inhabitants, and the local governments and NGOs that serve them."
+            ),
+            "results": (
+                "14 social enterprises founded in 11 villages since 2018 (a bakery, a laundry "
+                "service for guesthouses, firewood delivery, repairs), 63 jobs, of which 38 for "
+                "people with disabilities; 12 of the 14 are still trading."
+            ),
+            "year_started": 2018,
+            "transferability": (
+                "The method's handbook and workshop plans are in Latvian and English. It relies "
+                "on the 2018 Latvian Social Enterprise Law's status; elsewhere an equivalent "
+                "legal form or a cooperative would be needed."
+            ),
+            "links": "https://ciemudarbnica.example.lv\nhttps://ciemudarbnica.example.lv/en/handbook",
+            "contact_name": "Līga Vanaga",
+            "contact_email": "liga.vanaga@ciemudarbnica.example.lv",
+            "consent_to_publish": True,
+        },
+        "themes": ["Social exclusion", "Inclusive labour markets", "Community participation"],
+        "answers": {
+            "place": "Latgale region (Rēzekne, Ludza and Krāslava municipalities)",
+            "participation": (
+                "Residents map needs in an open village meeting and choose the business idea "
+                "by vote; employees own a share of each enterprise."
+            ),
+            "scale": "Region",
+            "funding": ["EU funds", "National public funds", "Earned income (sales, fees)"],
+            "reach": 140,
+            "budget": 85000,
+            "evaluated": False,
+            "study_visit": True,
+        },
+    },
+    "fr_housing": {
+        "fields": {
+            "title": "Habiter ensemble – participatory housing with social landlords",
+            "kind": Nomination.Kind.APPROACH,
+            "organisation": "Coopérative Habiter Ensemble Villeurbanne",
+            "organisation_sector": Nomination.Sector.CIVIL_SOCIETY,
+            "language": "fr",
+            "summary": (
+                "Habiter ensemble associe futurs habitants, bailleur social et commune dès la "
+                "conception d'un immeuble : les ménages à revenus modestes co-conçoivent leurs "
+                "logements et les espaces partagés, puis gèrent ensemble la vie de l'immeuble."
+            ),
+            "english_summary": (
+                "Habiter ensemble brings future residents, a social landlord and the town "
+                "together from the design of a building: low-income households co-design their "
+                "homes and shared spaces, and then run the building's common life together."
+            ),
+            "problem": (
+                "Social housing estates on the edge of Lyon concentrate poverty and residents "
+                "have little say in where or how they live; participatory housing projects "
+                "have mostly served middle-class households."
+            ),
+            "target_group": (
+                "Households eligible for social housing, including single parents and older "
+                "people living alone, in the Lyon metropolitan area."
+            ),
+            "results": (
+                "Five buildings and 96 homes delivered since 2014; tenant turnover a third of "
+                "the landlord's average; rent arrears halved; shared laundries, guest rooms and "
+                "gardens run by residents' committees."
+            ),
+            "year_started": 2014,
+            "transferability": (
+                "Works wherever social landlords can allocate homes before construction. The "
+                "co-design workshop kit and the legal model (a lease with a residents' charter) "
+                "are documented."
+            ),
+            "links": "https://habiter-ensemble.example.fr",
+            "contact_name": "Sophie Marchand",
+            "contact_email": "s.marchand@habiter-ensemble.example.fr",
+            "consent_to_publish": True,
+        },
+        "themes": ["Affordable housing", "Spatial segregation", "Community participation"],
+        "answers": {
+            "place": "Villeurbanne and Vaulx-en-Velin, Métropole de Lyon",
+            "participation": (
+                "Future residents join 18 months of design workshops with the architects and "
+                "sit on the building's management committee."
+            ),
+            "scale": "Municipality",
+            "funding": ["Municipal budget", "National public funds", "Earned income (sales, fees)"],
+            "reach": 310,
+            "evaluated": True,
+            "study_visit": True,
+        },
+    },
+    "es_digital": {
+        "fields": {
+            "title": "Conecta Barrio – a digital-inclusion tool run by neighbourhood volunteers",
+            "kind": Nomination.Kind.TOOL,
+            "organisation": "Asociación Conecta Barrio",
+            "organisation_sector": Nomination.Sector.CIVIL_SOCIETY,
+            "language": "es",
+            "summary": (
+                "Conecta Barrio es una aplicación y una red de puntos de ayuda en bibliotecas "
+                "y mercados donde vecinos voluntarios acompañan a personas mayores y migrantes "
+                "en trámites digitales: cita médica, ayudas sociales, banca."
+            ),
+            "english_summary": (
+                "Conecta Barrio is an app and a network of help points in libraries and "
+                "markets where volunteer neighbours guide older people and migrants through "
+                "online procedures: medical appointments, social benefits, banking."
+            ),
+            "problem": (
+                "Since 2020 most public services in Spain can only be reached online; people "
+                "without digital skills or documents lose benefits and appointments."
+            ),
+            "target_group": (
+                "People over 65 and recently arrived migrants in Seville's northern districts."
+            ),
+            "results": (
+                "About 9,000 procedures completed with help in 2024. No independent evaluation "
+                "yet; the association keeps a log of visits."
+            ),
+            "year_started": 2021,
+            "transferability": (
+                "The app is open source; the help-point model needs a partner library or market "
+                "and a volunteer coordinator."
+            ),
+            "links": "https://conectabarrio.example.es",
+            "contact_name": "Lucía Fernández",
+            "contact_email": "lucia@conectabarrio.example.es",
+            "consent_to_publish": True,
+        },
+        "themes": ["Social exclusion", "Community participation"],
+        "answers": {
+            "place": "Macarena and Norte districts, Sevilla",
+            "participation": (
+                "Volunteers are residents of the same districts, many of them former users."
+            ),
+            "scale": "Neighbourhood",
+            "funding": ["Municipal budget", "Volunteer time"],
+            "reach": 3200,
+            "budget": 42000,
+            "evaluated": False,
+            "study_visit": False,
+        },
+    },
+    "lv_energy": {
+        "fields": {
+            "title": "Energy cafés for apartment-block residents",
+            "kind": Nomination.Kind.PROGRAMME,
+            "organisation": "Rīgas Enerģētikas aģentūra",
+            "organisation_sector": Nomination.Sector.PUBLIC,
+            "language": "en",
+            "summary": (
+                "Monthly energy cafés in Soviet-era apartment blocks, where residents learn to "
+                "read their heating bills, plan a joint renovation and apply for state "
+                "renovation grants together, with an energy advisor and a housing lawyer."
+            ),
+            "problem": (
+                "Most Riga residents live in uninsulated 1960s–80s blocks; heating costs take "
+                "up to a quarter of a pensioner's income, and a renovation needs a majority of "
+                "apartment owners to agree."
+            ),
+            "target_group": (
+                "Apartment owners and tenants in multi-apartment buildings, especially pensioners."
+            ),
+            "results": (
+                "Since 2019, 212 cafés in 87 buildings; 31 buildings voted to renovate, cutting "
+                "heat consumption by 40–55 %."
+            ),
+            "year_started": 2019,
+            "transferability": (
+                "Relevant wherever apartment owners must decide renovations jointly, e.g. in the "
+                "Baltic states, Poland or Spain's comunidades de propietarios."
+            ),
+            "links": "https://rea.example.lv/energy-cafes",
+            "contact_name": "Kārlis Liepiņš",
+            "contact_email": "karlis.liepins@rea.example.lv",
+            "consent_to_publish": True,
+        },
+        "themes": ["Energy poverty", "Climate adaptation", "Community participation"],
+        "answers": {
+            "place": "Rīga",
+            "participation": (
+                "Each building elects a resident host who runs the café with the advisor."
+            ),
+            "scale": "Municipality",
+            "funding": ["Municipal budget", "EU funds"],
+            "reach": 1900,
+            "evaluated": False,
+            "study_visit": True,
+        },
+    },
+    "se_schoolyards_draft": {
+        "fields": {
+            "title": "Climate-adapted schoolyards designed with children",
+            "kind": Nomination.Kind.APPROACH,
+            "organisation": "Göteborgs Stad, Stadsmiljöförvaltningen",
+            "organisation_sector": Nomination.Sector.PUBLIC,
+            "language": "en",
+            "summary": (
+                "Pupils in schools in north-eastern Gothenburg co-design the greening of their "
+                "asphalt schoolyards: rain gardens, shade trees and play areas open to the "
+                "neighbourhood after school hours."
+            ),
+            "year_started": 2021,
+            "consent_to_publish": False,
+        },
+        "themes": ["Climate adaptation", "Spatial segregation"],
+        "answers": {"place": "Angered and Östra Göteborg", "scale": "Municipality"},
+    },
+}
+
+REVIEW_SCORES = {
+    # practice key -> per reviewer: (scores per criterion in order, overall comment)
+    "se_mentoring": [
+        (
+            [5, 5, 4, 4, 5],
+            "A well-run, well-evaluated programme that tackles segregation of networks, not "
+            "just of housing. A strong candidate for the transnational showcase.",
+        ),
+        (
+            [4, 5, 5, 4, 5],
+            "Convincing evidence and eight years of steady operation. The matching guide "
+            "would travel well; the volunteer pool is the main condition.",
+        ),
+    ],
+    "lv_social_enterprise": [
+        (
+            [4, 4, 4, 3, 4],
+            "An original method for very small places. Transfer depends on a legal status for "
+            "social enterprises that not every country has.",
+        ),
+        (
+            [5, 3, 4, 3, 5],
+            "Impressive survival rate of the enterprises; the evidence is mostly the "
+            "organisation's own monitoring and would gain from an outside evaluation.",
+        ),
+    ],
+}
+
+CRITERION_COMMENTS = [
+    "Compared with usual practice in the country, the approach is clearly different.",
+    "Results are reported with figures; the source of the data is stated.",
+    "Running for several years with mixed funding; ownership is shared with participants.",
+    "The documentation exists; local conditions for transfer are named.",
+    "Addresses the call's priority themes directly.",
+]
+
+
+# --- moving nominations through the process --------------------------------------------
+
+
+def open_task(*, nomination, node):
+    return Task.objects.get(
+        process__nominationprocess__nomination=nomination,
+        flow_task=node,
+        status__in=OPEN_TASK_STATUSES,
+    )
+
+
+def practice_create(*, call, nominator, key, countries, themes, questions, country_code):
+    practice = PRACTICES[key]
+    nomination, _ = nomination_create(
+        call=call,
+        nominator=nominator,
+        fields={**practice["fields"], "country": countries[country_code]},
+        themes=[themes[name] for name in practice["themes"]],
+        survey_answers=survey_answers(questions=questions, answers=practice["answers"]),
+    )
+    return nomination
+
+
+def practice_screen(*, nomination, decision, message=""):
+    """The nomination's country's coordinator decides on its screening task."""
+    coordinator = nomination.country.coordinators.order_by("pk").first()
+    task = open_task(nomination=nomination, node=NominationFlow.screen)
+    return nomination_screen(task_id=task.pk, by=coordinator, decision=decision, message=message)
+
+
+def practice_reviews_submit(*, nomination, criteria, key):
+    """Every assigned reviewer submits a complete review."""
+    tasks = Task.objects.filter(
+        process__nominationprocess__nomination=nomination,
+        flow_task=NominationFlow.review,
+        status__in=OPEN_TASK_STATUSES,
+    ).order_by("pk")
+    for task, (marks, comment) in zip(list(tasks), REVIEW_SCORES[key], strict=True):
+        scores = {
+            criterion.pk: (mark, CRITERION_COMMENTS[i])
+            for i, (criterion, mark) in enumerate(zip(criteria, marks, strict=True))
+        }
+        review_submit(task_id=task.pk, by=task.owner, scores=scores, comment=comment)
+
+
+def practice_decide(*, nomination, lead, outcome, rationale):
+    task = open_task(nomination=nomination, node=NominationFlow.select)
+    return selection_decide(task_id=task.pk, by=lead, outcome=outcome, rationale=rationale)
+
+
+def nominations_create(*, call, people, countries, themes, questions, criteria):
+    """Six nominations, one at each stage a demo visitor should see."""
+    lina, pablo = people["nominators"]
+    common = {"call": call, "countries": countries, "themes": themes, "questions": questions}
+
+    # Draft: started, not yet complete.
+    practice_create(nominator=lina, key="se_schoolyards_draft", country_code="SE", **common)
+
+    # Submitted, waiting for national screening.
+    waiting = practice_create(nominator=pablo, key="lv_energy", country_code="LV", **common)
+    nomination_submit(nomination=waiting, by=pablo)
+
+    # Sent back for changes.
+    changes = practice_create(nominator=lina, key="es_digital", country_code="ES", **common)
+    nomination_submit(nomination=changes, by=lina)
+    practice_screen(
+        nomination=changes,
+        decision=ScreeningDecision.REQUEST_CHANGES,
+        message=(
+            "Thank you, this is a promising tool. Before it goes to peer review, please add "
+            "the number of people helped per year since 2021 (not only 2024), explain how "
+            "volunteers are trained and protected when they handle personal data, and say "
+            "whether the app's code is published and under which licence."
+        ),
+    )
+
+    # In peer review: accepted; reviewers were chosen by the flow.
+    in_review = practice_create(nominator=pablo, key="fr_housing", country_code="FR", **common)
+    nomination_submit(nomination=in_review, by=pablo)
+    practice_screen(nomination=in_review, decision=ScreeningDecision.ACCEPT)
+
+    # In selection: both reviews are in.
+    in_selection = practice_create(
+        nominator=pablo, key="lv_social_enterprise", country_code="LV", **common
+    )
+    nomination_submit(nomination=in_selection, by=pablo)
+    practice_screen(nomination=in_selection, decision=ScreeningDecision.ACCEPT)
+    practice_reviews_submit(nomination=in_selection, criteria=criteria, key="lv_social_enterprise")
+
+    # Decided: selected for the transnational showcase.
+    decided = practice_create(nominator=lina, key="se_mentoring", country_code="SE", **common)
+    nomination_submit(nomination=decided, by=lina)
+    practice_screen(
+        nomination=decided,
+        decision=ScreeningDecision.ACCEPT,
+        message="Complete and well documented; forwarded to peer review.",
+    )
+    practice_reviews_submit(nomination=decided, criteria=criteria, key="se_mentoring")
+    practice_decide(
+        nomination=decided,
+        lead=people["lead"],
+        outcome=SelectionDecision.Outcome.TRANSNATIONAL,
+        rationale=(
+            "Both reviewers rated the evidence and relevance very highly, and the programme "
+            "has run for eight years with an independent evaluation. Its matching guide is "
+            "ready to be shared, which makes it a strong example for the transnational "
+            "showcase. We would like to invite you to present it at the partners' meeting."
+        ),
+    )
+
+
+@transaction.atomic
+def demo_load():
+    """Load everything; returns the demo call. Call only when ``demo_call()`` is None."""
+    countries = countries_ensure()
+    themes = themes_ensure()
+    people = people_ensure(countries=countries, themes=themes)
+    call = call_create(themes=list(themes.values()), lead=people["lead"])
+    criteria = rubric_create(call=call)
+    questions = survey_create(call=call)
+    nominations_create(
+        call=call,
+        people=people,
+        countries=countries,
+        themes=themes,
+        questions=questions,
+        criteria=criteria,
+    )
+    return call
+
+
+# --- what to show the person loading the demo --------------------------------------------
+
+
+def _titles(nominations):
+    return "; ".join(f"“{n.title.split(' – ')[0]}”" for n in nominations)
+
+
+def demo_accounts():
+    """Rows of (email, password, role, what to try), read from the database as it is now."""
+    User = get_user_model()
+    rows = []
+
+    def add(local_part, role, hint):
+        user = User.objects.filter(username=local_part).first()
+        if user is not None:
+            rows.append((user.email, DEMO_PASSWORD, role, hint))
+
+    add(
+        ADMIN[0],
+        "Administrator (superuser)",
+        "Open /admin/: add a fifth partner country, a theme or a survey question; "
+        "see every nomination.",
+    )
+    call = demo_call()
+    selection = Nomination.objects.filter(call=call, stage=Nomination.Stage.SELECTION)
+    add(
+        LEAD[0],
+        "Call lead",
+        f"Decide the selection of {_titles(selection) or 'nominations whose reviews are in'}; "
+        "read the reviews' scores side by side.",
+    )
+    for code, (local_part, _first, _last) in COORDINATORS.items():
+        waiting = Nomination.objects.filter(
+            call=call, country__code=code, stage=Nomination.Stage.SCREENING
+        )
+        others = Nomination.objects.filter(call=call, country__code=code).exclude(
+            stage__in=[Nomination.Stage.DRAFT, Nomination.Stage.SCREENING]
+        )
+        followed = "; ".join(f"{_titles([n])} ({n.get_stage_display().lower()})" for n in others)
+        hint = (
+            f"Screen {_titles(waiting)}: accept, ask for changes or reject."
+            if waiting
+            else f"Follow {followed or f'the {code} nominations'}; screen new ones as they arrive."
+        )
+        add(local_part, f"National coordinator ({code})", hint)
+    for spec in REVIEWERS:
+        local_part, code = spec[0], spec[3]
+        reviews = Review.objects.filter(
+            reviewer__username=local_part, status__in=Review.OPEN_STATUSES
+        ).select_related("nomination")
+        done = Review.objects.filter(
+            reviewer__username=local_part, status=Review.Status.SUBMITTED
+        ).select_related("nomination")
+        if reviews:
+            hint = (
+                f"Score {_titles(r.nomination for r in reviews)}, "
+                "or decline to see a replacement chosen."
+            )
+        elif done:
+            hint = (
+                "No open review: reread your submitted review of "
+                f"{_titles(r.nomination for r in done)}."
+            )
+        else:
+            hint = "No review assigned yet: you are in the pool for the next accepted nomination."
+        if reviews and done:
+            hint += f" Already submitted: {_titles(r.nomination for r in done)}."
+        add(local_part, f"Reviewer ({code})", hint)
+    add(
+        NOMINATORS[0][0],
+        "Nominator",
+        "Revise and resubmit the sent-back nomination; finish and submit the draft; "
+        "read the decision and rationale of the selected one.",
+    )
+    add(
+        NOMINATORS[1][0],
+        "Nominator",
+        "Follow three nominations in screening, peer review and selection; start a new one.",
+    )
+    return rows
