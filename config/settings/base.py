@@ -19,7 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    "config.apps.NomflowStaticFilesConfig",
     "django.contrib.sites",
     "allauth",
     "allauth.account",

@@ -12,7 +12,6 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Nomflow <nomflow@localho
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 _ANYMAIL_KEYS = [
-    "AMAZON_SES_CLIENT_PARAMS",
     "MAILGUN_API_KEY",
     "MAILGUN_SENDER_DOMAIN",
     "MAILGUN_API_URL",
@@ -21,3 +20,7 @@ _ANYMAIL_KEYS = [
     "WEBHOOK_SECRET",
 ]
 ANYMAIL = {key: env(f"ANYMAIL_{key}") for key in _ANYMAIL_KEYS if env(f"ANYMAIL_{key}", default="")}
+# Amazon SES takes a dict of boto3 client parameters, e.g. {"region_name": "eu-west-1"};
+# it needs the `ses` extra installed (pip install -e ".[ses]").
+if env("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", default=""):
+    ANYMAIL["AMAZON_SES_CLIENT_PARAMS"] = env.json("ANYMAIL_AMAZON_SES_CLIENT_PARAMS")
