@@ -248,6 +248,10 @@ class Nomination(models.Model):
         return self.stage in {self.Stage.DRAFT, self.Stage.CHANGES_REQUESTED}
 
     @property
+    def language_name(self):
+        return dict(CONTENT_LANGUAGES).get(self.language, self.language)
+
+    @property
     def next_step(self):
         """What happens next, as the nominator reads it; empty once the journey has ended."""
         return NEXT_STEP.get(self.stage, "")

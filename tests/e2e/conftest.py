@@ -1,0 +1,118 @@
+"""Browser fixtures: Playwright driving the Debian Chromium against pytest-django's live server.
+
+`playwright install` cannot download browsers here, so the system Chromium is used;
+without it (or without the playwright package) the browser tests skip.
+On failure the page is kept as a full-page screenshot and its HTML in
+tests/e2e/artifacts/ (gitignored), named after the test.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.factories import QuestionFactory, ReviewerFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
+DOC_IMAGES_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the item (``item.rep_setup``, ``rep_call``) for fixtures."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip(
+        "playwright.sync_api",
+        reason="playwright cannot be imported",
+        exc_type=ImportError,  # a broken install as well as a missing one
+    )
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}; install the Debian chromium package")
+    # Playwright's sync API keeps an asyncio loop running in this thread, which
+    # makes Django refuse ORM calls (factories, the test database flush) here.
+    # The ORM is still used synchronously, so the guard is switched off — for
+    # this module only, so that the rest of the suite runs without the loop.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server, request):
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        page.screenshot(path=ARTIFACTS_DIR / f"{name}.png", full_page=True)
+        (ARTIFACTS_DIR / f"{name}.html").write_text(page.content(), encoding="utf-8")
+    context.close()
+
+
+@pytest.fixture
+def doc_screenshot():
+    """Save a full-page screenshot into docs/img/ when NOMFLOW_DOC_SCREENSHOTS=1, else nothing."""
+    enabled = os.environ.get("NOMFLOW_DOC_SCREENSHOTS") == "1"
+
+    def take(page, name):
+        if enabled:
+            DOC_IMAGES_DIR.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=DOC_IMAGES_DIR / name, full_page=True)
+
+    return take
+
+
+@pytest.fixture
+def call(call):
+    """The shared open call, with a title worth showing in the docs' screenshots."""
+    call.title = "Social innovation against segregation"
+    call.save(update_fields=["title"])
+    return call
+
+
+@pytest.fixture
+def still_running_question(call):
+    """A required yes/no question in the call's survey."""
+    return QuestionFactory(
+        call=call, kind="yes_no", required=True, text="Is the practice still running?"
+    )
+
+
+@pytest.fixture
+def peer_reviewers(countries, theme):
+    """Two reviewers from France and Latvia: exactly the call's two per nomination."""
+    return [
+        ReviewerFactory(
+            username=f"reviewer-{code.lower()}",
+            first_name=first_name,
+            last_name=last_name,
+            reviewer_profile__country=countries[code],
+            reviewer_profile__expertise=[theme],
+        )
+        for code, first_name, last_name in [("FR", "Camille", "Martin"), ("LV", "Ilze", "Ozola")]
+    ]

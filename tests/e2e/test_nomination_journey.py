@@ -1,0 +1,180 @@
+"""A nomination's whole journey in a real browser, as each person clicks through it."""
+
+import re
+
+import pytest
+from django.core import mail
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="playwright cannot be imported",
+    exc_type=ImportError,  # a broken install as well as a missing one
+)
+expect = sync_api.expect
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+STAFF_PASSWORD = "secret-password-1"  # every UserFactory user's password
+NOMINATOR_EMAIL = "anna.svensson@example.org"
+NOMINATOR_PASSWORD = "Mentors-in-Malmo-2012"
+CONFIRMATION_LINK = re.compile(r"https?://\S+/accounts/confirm-email/\S+/")
+# allauth's labels end in a colon ("Password:"), next to "Password (again):".
+PASSWORD = re.compile(r"^Password:?$")
+RATIONALE = "An inspiring practice that other cities can copy."
+
+
+def main_menu(page):
+    return page.get_by_role("navigation", name="Main")
+
+
+def sign_in(page, email, password):
+    if not page.url.endswith("/accounts/login/"):
+        main_menu(page).get_by_role("link", name="Sign in").click()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(PASSWORD).fill(password)
+    page.get_by_role("button", name="Sign In", exact=True).click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def sign_out(page):
+    page.get_by_role("button", name="Sign out").click()
+    expect(main_menu(page).get_by_role("link", name="Sign in")).to_be_visible()
+
+
+def open_my_task(page, title):
+    main_menu(page).get_by_role("link", name="My tasks").click()
+    page.get_by_role("link", name=title, exact=True).click()
+
+
+def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
+    page,
+    live_server,
+    doc_screenshot,
+    call,
+    theme,
+    still_running_question,
+    coordinator,
+    peer_reviewers,
+    lead,
+):
+    # A new nominator signs up and confirms the address from the email.
+    page.goto("/")
+    main_menu(page).get_by_role("link", name="Sign up").click()
+    page.get_by_label("Email").fill(NOMINATOR_EMAIL)
+    page.get_by_label(PASSWORD).fill(NOMINATOR_PASSWORD)
+    page.get_by_label("Password (again)").fill(NOMINATOR_PASSWORD)
+    page.get_by_role("button", name="Sign Up", exact=True).click()
+    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+
+    assert [message.to for message in mail.outbox] == [[NOMINATOR_EMAIL]]
+    link = CONFIRMATION_LINK.search(mail.outbox[0].body).group()
+    # allauth builds the link from the request's host, so it points at the live server.
+    assert link.startswith(f"{live_server.url}/")
+    page.goto(link)
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text(f"You have confirmed {NOMINATOR_EMAIL}.")
+    sign_in(page, NOMINATOR_EMAIL, NOMINATOR_PASSWORD)
+
+    # A first draft with a few fields.
+    main_menu(page).get_by_role("link", name="Nominate a practice").click()
+    page.locator("article.card", has_text=call.title).get_by_role(
+        "link", name="Nominate a practice"
+    ).click()
+    page.get_by_label("Title of the practice", exact=True).fill("Neighbourhood mentors")
+    page.get_by_label("Kind of practice", exact=True).select_option(label="Programme")
+    page.get_by_label("Country", exact=True).select_option(label="Sweden")
+    page.get_by_label("Organisation", exact=True).fill("Malmö Neighbourhood Trust")
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Your draft is saved.")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Neighbourhood mentors")
+
+    # Back to the draft to complete it and submit.
+    page.get_by_role("link", name="Edit and submit").click()
+    expect(page.get_by_label("Organisation", exact=True)).to_have_value("Malmö Neighbourhood Trust")
+    page.get_by_label("Organisation's sector", exact=True).select_option(label="Civil society")
+    page.get_by_label(theme.name, exact=True).check()
+    page.get_by_label("Language it is written in", exact=True).select_option(label="English")
+    page.get_by_label("Summary", exact=True).fill(
+        "Mentors from the neighbourhood help young people into work."
+    )
+    page.get_by_label("Problem it addresses", exact=True).fill(
+        "Spatial segregation keeps young people out of the labour market."
+    )
+    page.get_by_label("Target group", exact=True).fill("Young people aged 16 to 25")
+    page.get_by_label("Results and evidence", exact=True).fill(
+        "300 mentees, 60 % in work or study after a year."
+    )
+    page.get_by_label("Year started", exact=True).fill("2012")
+    page.get_by_label("Transferability to other countries", exact=True).fill(
+        "Runs in three cities already."
+    )
+    page.get_by_label("Contact person", exact=True).fill("Anna Svensson")
+    page.get_by_label("Contact email", exact=True).fill(NOMINATOR_EMAIL)
+    page.get_by_label("Consent to publish", exact=True).check()
+    page.get_by_label(still_running_question.text, exact=True).select_option(label="Yes")
+    page.get_by_role("button", name="Submit nomination").click()
+    expect(page.get_by_role("status")).to_contain_text("Your nomination is submitted.")
+    timeline = page.get_by_role("list", name="Status timeline")
+    expect(timeline.locator('[aria-current="step"] .step-label')).to_have_text("National screening")
+    nomination_url = page.url
+    doc_screenshot(page, "nomination-status.png")
+    sign_out(page)
+
+    # The national coordinator accepts it for peer review.
+    sign_in(page, coordinator.email, STAFF_PASSWORD)
+    open_my_task(page, "National screening")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Neighbourhood mentors")
+    page.get_by_label("Accept for transnational peer review").check()
+    page.get_by_role("button", name="Record screening").click()
+    expect(page.get_by_role("status")).to_contain_text("Screening recorded.")
+    sign_out(page)
+
+    # Each of the two reviewers scores every criterion.
+    criteria = [criterion.title for criterion in call.criteria.order_by("position")]
+    for reviewer, score in zip(peer_reviewers, ["4", "5"], strict=True):
+        sign_in(page, reviewer.email, STAFF_PASSWORD)
+        open_my_task(page, "Peer review")
+        for title in criteria:
+            page.get_by_role("group", name=title, exact=True).get_by_label(
+                score, exact=True
+            ).check()
+        page.get_by_label("Overall comment", exact=True).fill(f"Scored {score} throughout.")
+        if reviewer == peer_reviewers[0]:
+            doc_screenshot(page, "review-task.png")
+        page.get_by_role("button", name="Submit review").click()
+        expect(page.get_by_role("status")).to_contain_text("Your review is submitted.")
+        sign_out(page)
+
+    # The lead reads both reviews side by side and decides.
+    sign_in(page, lead.email, STAFF_PASSWORD)
+    open_my_task(page, "Selection")
+    scores = page.locator("table.scores-table")
+    expect(scores.locator("tbody tr")).to_have_count(2)
+    for reviewer in peer_reviewers:
+        expect(scores).to_contain_text(
+            f"{reviewer.get_full_name()} ({reviewer.reviewer_profile.country.code})"
+        )
+    expect(scores.locator("tfoot td strong")).to_have_text(["4.5", "4.5", "4.5"])
+    page.get_by_label("Selected for the transnational showcase").check()
+    page.get_by_label("Rationale", exact=True).fill(RATIONALE)
+    doc_screenshot(page, "selection-task.png")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status")).to_contain_text("The decision is recorded")
+    sign_out(page)
+
+    # The nominator reads the outcome, and nothing says who reviewed.
+    sign_in(page, NOMINATOR_EMAIL, NOMINATOR_PASSWORD)
+    main_menu(page).get_by_role("link", name="My nominations").click()
+    page.get_by_role("link", name="Neighbourhood mentors").click()
+    assert page.url == nomination_url
+    outcome = page.locator("section.outcome")
+    expect(outcome.get_by_role("strong")).to_have_text("Selected for the transnational showcase")
+    expect(outcome).to_contain_text(RATIONALE)
+    steps = page.get_by_role("list", name="Status timeline").get_by_role("listitem")
+    expect(steps).to_have_count(5)
+    for step in steps.all():
+        expect(step).to_have_class(re.compile(r"\bstep-done\b"))
+    html = page.content()
+    for reviewer in peer_reviewers:
+        assert reviewer.email not in html
+        assert reviewer.get_full_name() not in html
