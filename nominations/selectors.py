@@ -92,6 +92,8 @@ def nomination_history_for(*, nomination, role, user):
         own_review_step = role == "reviewer" and event.actor_id == user.pk
         if not (staff or event.is_visible_to_nominator or own_review_step):
             continue
+        if role == "reviewer" and event.action == NominationEvent.Action.DECIDED:
+            continue  # reviewers judge the practice; the leads' decision is not theirs to read
         show_identity = staff or own_review_step
         hide_outcome = not staff and event.action == NominationEvent.Action.REVIEWERS_ASSIGNED
         rows.append(
