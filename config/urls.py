@@ -6,7 +6,10 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("workflow.urls")),
     path("nominations/", include("nominations.urls")),
+    path("notifications/", include("notifications.urls")),
     path("accounts/", include("allauth.urls")),
+    # Providers' delivery, bounce and complaint webhooks, protected by ANYMAIL_WEBHOOK_SECRET.
+    path("anymail/", include("anymail.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

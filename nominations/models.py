@@ -65,6 +65,10 @@ class Theme(models.Model):
         return self.name
 
 
+def default_reminder_days():
+    return [7, 1]
+
+
 class Call(models.Model):
     """One nomination round with its stages' time limits, rubric and survey."""
 
@@ -91,6 +95,21 @@ class Call(models.Model):
     )
     leads = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="led_calls", verbose_name=_("leads")
+    )
+    reminder_days = models.JSONField(
+        _("reminders, days before a deadline"),
+        default=default_reminder_days,
+        help_text=_(
+            "Whoever must act is reminded this many days before the deadline, e.g. [7, 1]."
+        ),
+    )
+    escalation_grace_days = models.PositiveSmallIntegerField(
+        _("days overdue before escalating"),
+        default=3,
+        help_text=_(
+            "An overdue review is then reported to the national coordinators, "
+            "an overdue screening to the leads."
+        ),
     )
 
     class Meta:

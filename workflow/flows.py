@@ -25,6 +25,7 @@ from viewflow.workflow.lock import SelectForUpdateLock
 
 from nominations.models import Nomination
 from nominations.services import nomination_reviews_complete
+from notifications.services import task_assigned_notify
 from reviewers.models import Review
 from reviewers.services import reviews_assign, reviews_replace_declined
 
@@ -47,7 +48,7 @@ class NominationFlow(flow.Flow):
     screen = (
         flow.View(our_task_page)
         .Annotation(title=_("National screening"))
-        .onCreate(this.schedule_deadline)
+        .onCreate(this.task_created)
         .Next(this.screening_outcome)
     )
 
@@ -63,7 +64,7 @@ class NominationFlow(flow.Flow):
         flow.View(our_task_page)
         .Annotation(title=_("Changes by the nominator"))
         .Assign(this.nominator_of)
-        .onCreate(this.schedule_deadline)
+        .onCreate(this.task_created)
         .Next(this.screen)
     )
 
@@ -90,7 +91,7 @@ class NominationFlow(flow.Flow):
         flow.View(our_task_page)
         .Annotation(title=_("Peer review"))
         .Assign(this.reviewer_of)
-        .onCreate(this.schedule_deadline)
+        .onCreate(this.task_created)
         .Next(this.review_outcome, task_data=this.same_review)
     )
 
@@ -125,7 +126,7 @@ class NominationFlow(flow.Flow):
     select = (
         flow.View(our_task_page)
         .Annotation(title=_("Selection"))
-        .onCreate(this.schedule_deadline)
+        .onCreate(this.task_created)
         .Next(this.selected)
     )
 
@@ -144,10 +145,30 @@ class NominationFlow(flow.Flow):
         activation.process.nomination = nomination
         return activation.process
 
-    def schedule_deadline(self, activation):
-        call = activation.process.nomination.call
-        days = getattr(call, self.DEADLINE_FIELDS[activation.flow_task.name])
-        task_deadline_set(task=activation.task, days=days)
+    def task_created(self, activation):
+        nomination = activation.process.nomination
+        node = activation.flow_task.name
+        task_deadline_set(
+            task=activation.task, days=getattr(nomination.call, self.DEADLINE_FIELDS[node])
+        )
+        task_assigned_notify(
+            task=activation.task,
+            nomination=nomination,
+            node=node,
+            recipients=self.who_must_act(activation),
+        )
+
+    def who_must_act(self, activation):
+        """People told about a new task; the nominator hears of changes from the screening."""
+        nomination = activation.process.nomination
+        node = activation.flow_task
+        if node == self.screen:
+            return nomination.country.coordinators.all()
+        if node == self.select:
+            return nomination.call.leads.all()
+        if node == self.review:
+            return [activation.task.owner]
+        return []
 
     def was_accepted(self, activation):
         return activation.process.nomination.stage == Nomination.Stage.REVIEW

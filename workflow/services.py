@@ -22,6 +22,8 @@ from nominations.services import (
     nomination_missing_fields,
     nomination_set_stage,
 )
+from notifications.models import Message
+from notifications.services import nominator_notify
 from reviewers.models import Review
 from reviewers.services import review_mark_submitted, review_scores_save
 
@@ -92,6 +94,9 @@ def nomination_submit(*, nomination, by):
         )
         event_record(nomination=nomination, action=Action.SUBMITTED, actor=by, role=Role.NOMINATOR)
         NominationFlow.submit.run(nomination=nomination)
+        nominator_notify(
+            nomination=nomination, kind=Message.Kind.SUBMISSION_RECEIVED, key="submitted"
+        )
     return nomination
 
 
@@ -108,6 +113,11 @@ def nomination_resubmit(*, task_id, by):
         event_record(
             nomination=nomination, action=Action.RESUBMITTED, actor=by, role=Role.NOMINATOR
         )
+        nominator_notify(
+            nomination=nomination,
+            kind=Message.Kind.SUBMISSION_RECEIVED,
+            key=f"resubmitted:{task_id}",
+        )
     return nomination
 
 
@@ -120,6 +130,12 @@ class ScreeningDecision:
         ACCEPT: (Nomination.Stage.REVIEW, Action.SCREENING_ACCEPTED),
         REQUEST_CHANGES: (Nomination.Stage.CHANGES_REQUESTED, Action.CHANGES_REQUESTED),
         REJECT: (Nomination.Stage.REJECTED, Action.REJECTED),
+    }
+    #: What the nominator is told of each decision.
+    MESSAGES = {
+        ACCEPT: Message.Kind.ACCEPTED_FOR_REVIEW,
+        REQUEST_CHANGES: Message.Kind.CHANGES_REQUESTED,
+        REJECT: Message.Kind.REJECTED,
     }
 
 
@@ -136,6 +152,12 @@ def nomination_screen(*, task_id, by, decision, message=""):
         nomination_set_stage(nomination=nomination, stage=stage)
         event_record(
             nomination=nomination, action=action, actor=by, role=Role.COORDINATOR, message=message
+        )
+        nominator_notify(
+            nomination=nomination,
+            kind=ScreeningDecision.MESSAGES[decision],
+            key=f"screened:{task_id}",
+            message=message,
         )
     return nomination
 
@@ -202,5 +224,12 @@ def selection_decide(*, task_id, by, outcome, rationale):
             role=Role.LEAD,
             outcome=decision.get_outcome_display(),
             message=rationale,
+        )
+        nominator_notify(
+            nomination=nomination,
+            kind=Message.Kind.DECIDED,
+            key="decided",
+            message=rationale,
+            outcome=decision.outcome,
         )
     return decision

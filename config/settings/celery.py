@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 from config.env import VAR_DIR, env
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -36,5 +38,18 @@ CELERY_BEAT_SCHEDULE = {
     "fire-due-workflow-timers": {
         "task": "workflow.tasks.fire_due_timers",
         "schedule": timedelta(minutes=1),
+    },
+    # Sends what an outage kept from going out, and retries failures with backoff.
+    "sweep-pending-messages": {
+        "task": "notifications.tasks.sweep_messages",
+        "schedule": timedelta(minutes=1),
+    },
+    "send-reminders": {
+        "task": "notifications.tasks.send_reminders",
+        "schedule": timedelta(minutes=15),
+    },
+    "send-daily-digests": {
+        "task": "notifications.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
     },
 }

@@ -21,9 +21,10 @@ from ..workflow.helpers import full_scores, open_task, open_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
-#: Queries every signed-in page makes besides its own: the session, the user and
-#: the navigation's roles (coordinated countries, reviewer profile, led calls).
-PAGE_OVERHEAD = 5
+#: Queries every signed-in page makes besides its own: the session, the user,
+#: the navigation's roles (coordinated countries, reviewer profile, led calls)
+#: and the bell's unread count.
+PAGE_OVERHEAD = 6
 
 MY_NOMINATIONS_QUERIES = PAGE_OVERHEAD + 1  # the nominations with call, country, next due
 INBOX_QUERIES = PAGE_OVERHEAD + 1  # the tasks with their nomination, country and call

@@ -1,0 +1,204 @@
+"""Reminders before deadlines, overdue notices, escalations and daily digests.
+
+Run from Celery beat. Each (task, point) — "before:7", "before:1", "overdue",
+"escalation" — is logged once in ``ReminderLog`` (a unique row), so a second
+run, a second beat or a retry never reminds twice. One person holding several
+tasks gets one message listing them all.
+"""
+
+import hashlib
+from collections import defaultdict
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from viewflow.workflow.models import Task
+
+from nominations.models import Call, Country
+from workflow.deadlines import OPEN_TASK_STATUSES
+from workflow.flows import NominationFlow
+
+from .models import Message, ReminderLog
+from .services import notify
+
+CHUNK = 5000
+NODE_NAMES = {
+    str(NominationFlow.screen): "screen",
+    str(NominationFlow.revise): "revise",
+    str(NominationFlow.review): "review",
+    str(NominationFlow.select): "select",
+}
+
+
+def due_points(*, due, now, reminder_days, grace_days):
+    """The reminder points of a task that have come by ``now``, most urgent last."""
+    points = [
+        f"before:{days}"
+        for days in sorted(reminder_days, reverse=True)
+        if due - timedelta(days=days) <= now < due
+    ]
+    if now >= due:
+        points.append("overdue")
+    if now >= due + timedelta(days=grace_days):
+        points.append("escalation")
+    return points
+
+
+def _key(prefix, user_id, pairs):
+    digest = hashlib.sha1(repr(sorted(pairs)).encode(), usedforsecurity=False).hexdigest()
+    return f"{prefix}:{user_id}:{digest}"
+
+
+def _open_candidates(now, max_days):
+    """Open human tasks whose earliest reminder point may have come, as plain rows."""
+    return (
+        Task.objects.filter(
+            flow_task_type="HUMAN",
+            status__in=OPEN_TASK_STATUSES,
+            scheduled__isnull=False,
+            scheduled__lte=now + timedelta(days=max_days),
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "scheduled",
+            "flow_task",
+            "owner_id",
+            "process__nominationprocess__nomination_id",
+            "process__nominationprocess__nomination__title",
+            "process__nominationprocess__nomination__country_id",
+            "process__nominationprocess__nomination__call_id",
+        )
+    )
+
+
+def reminders_send(*, now=None):
+    """Remind, notify overdue and escalate; returns (tasks scanned, messages written)."""
+    now = now or timezone.now()
+    calls = {
+        call.pk: call for call in Call.objects.only("pk", "reminder_days", "escalation_grace_days")
+    }
+    if not calls:
+        return 0, 0
+    max_days = max((max(call.reminder_days or [0]) for call in calls.values()), default=0)
+    coordinators = defaultdict(set)
+    for country_id, user_id in Country.coordinators.through.objects.values_list(
+        "country_id", "user_id"
+    ):
+        coordinators[country_id].add(user_id)
+    leads = defaultdict(set)
+    for call_id, user_id in Call.leads.through.objects.values_list("call_id", "user_id"):
+        leads[call_id].add(user_id)
+    admins = set(get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True))
+
+    reminders = defaultdict(list)  # user id -> [(task id, point, item)]
+    escalations = defaultdict(list)
+    scanned = 0
+    rows = list(_open_candidates(now, max_days))
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start : start + CHUNK]
+        logged = set(
+            ReminderLog.objects.filter(task_id__in=[row[0] for row in chunk]).values_list(
+                "task_id", "point"
+            )
+        )
+        for task_id, due, flow_task, owner_id, nomination_id, title, country_id, call_id in chunk:
+            scanned += 1
+            call = calls[call_id]
+            points = [
+                point
+                for point in due_points(
+                    due=due,
+                    now=now,
+                    reminder_days=call.reminder_days,
+                    grace_days=call.escalation_grace_days,
+                )
+                if (task_id, point) not in logged
+            ]
+            if not points:
+                continue
+            node = NODE_NAMES.get(str(flow_task), "")
+            item = {
+                "node": node,
+                "nomination_title": title,
+                "nomination_id": nomination_id,
+                "due": timezone.localtime(due).strftime("%Y-%m-%d"),
+                "overdue": now >= due,
+                "path": f"/tasks/{task_id}/",
+            }
+            reminder_points = [p for p in points if p != "escalation"]
+            if reminder_points:
+                if owner_id:
+                    people = {owner_id}
+                elif node == "screen":
+                    people = coordinators[country_id]
+                else:
+                    people = leads[call_id]
+                for user_id in people:
+                    reminders[user_id].append((task_id, tuple(reminder_points), item))
+            if "escalation" in points:
+                if node in ("review", "revise"):
+                    people = coordinators[country_id]
+                elif node == "screen":
+                    people = leads[call_id]
+                else:
+                    people = admins
+                for user_id in people:
+                    escalations[user_id].append((task_id, ("escalation",), item))
+
+    written = 0
+    users = get_user_model().objects.in_bulk(set(reminders) | set(escalations))
+    with transaction.atomic():
+        for kind, per_user in (
+            (Message.Kind.REMINDER, reminders),
+            (Message.Kind.ESCALATION, escalations),
+        ):
+            for user_id, entries in per_user.items():
+                pairs = [(task_id, point) for task_id, points, _item in entries for point in points]
+                message = notify(
+                    recipient=users[user_id],
+                    kind=kind,
+                    key=_key(kind, user_id, pairs),
+                    context={"tasks": [item for _task_id, _points, item in entries]},
+                    path="/tasks/",
+                )
+                ReminderLog.objects.bulk_create(
+                    [ReminderLog(task_id=t, point=p, message=message) for t, p in pairs],
+                    ignore_conflicts=True,
+                )
+                written += 1
+    return scanned, written
+
+
+def digests_send(*, now=None):
+    """Bundle each person's held updates into one daily digest; returns digests written."""
+    now = now or timezone.now()
+    held = (
+        Message.objects.filter(status=Message.Status.HELD_FOR_DIGEST)
+        .select_related("recipient")
+        .order_by("recipient_id", "created_at")
+    )
+    per_user = defaultdict(list)
+    for message in held:
+        per_user[message.recipient].append(message)
+    written = 0
+    with transaction.atomic():
+        for user, messages in per_user.items():
+            notify(
+                recipient=user,
+                kind=Message.Kind.DIGEST,
+                key=_key("digest", user.pk, [m.pk for m in messages]),
+                context={
+                    "items": [
+                        {"subject": m.subject, "url": m.context.get("url", "")} for m in messages
+                    ]
+                },
+                path="/notifications/",
+                in_site=False,
+            )
+            Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+                status=Message.Status.IN_DIGEST, sent_at=now
+            )
+            written += 1
+    return written

@@ -1,0 +1,266 @@
+"""Telling people: the outbox, its sending, and in-site notifications.
+
+``notify`` writes a ``Message`` (and a ``Notification``) in the caller's
+transaction and dispatches its sending after commit. The send re-reads the
+row under a lock and does nothing unless it is still pending, so a retry, a
+redelivery or a sweep never sends it twice; the sweep sends whatever a broker
+outage kept from being dispatched.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import EmailMultiAlternatives
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from kombu.exceptions import OperationalError
+
+from .models import Message, Notification, Preference
+
+logger = logging.getLogger(__name__)
+
+#: Attempts before a message is marked failed and shown as such to staff.
+MAX_ATTEMPTS = 6
+
+
+def preference_for(user):
+    preference, _created = Preference.objects.get_or_create(user=user)
+    return preference
+
+
+def language_for(user):
+    return preference_for(user).language or settings.LANGUAGE_CODE
+
+
+def absolute_url(path):
+    return f"{settings.SITE_URL.rstrip('/')}{path}" if path else settings.SITE_URL
+
+
+def _initial_status(*, kind, preference):
+    if preference.bounced_at is not None:
+        return Message.Status.SKIPPED
+    if kind in Message.ESSENTIAL_KINDS:
+        return Message.Status.PENDING
+    if not preference.email_non_essential:
+        return Message.Status.SKIPPED
+    if preference.delivery == Preference.Delivery.DAILY and kind != Message.Kind.DIGEST:
+        return Message.Status.HELD_FOR_DIGEST
+    return Message.Status.PENDING
+
+
+def notify(*, recipient, kind, key, context, path="", in_site=True):
+    """Record a message for ``recipient`` and send it once the transaction commits.
+
+    ``key`` identifies the message among all others: calling ``notify`` twice
+    with the same key records and sends it once. Returns the message.
+    """
+    existing = Message.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return _message_create(
+                recipient=recipient, kind=kind, key=key, context=context, path=path, in_site=in_site
+            )
+    except IntegrityError:
+        # Two runs wrote the same message at the same moment; the other one won.
+        return Message.objects.get(idempotency_key=key)
+
+
+def _message_create(*, recipient, kind, key, context, path, in_site):
+    preference = preference_for(recipient)
+    language = preference.language or settings.LANGUAGE_CODE
+    context = {**context, "path": path, "url": absolute_url(path)}
+    with translation.override(language):
+        subject = render_to_string(
+            f"notifications/email/{kind}_subject.txt", {**context, "recipient": recipient}
+        ).strip()
+    message = Message.objects.create(
+        idempotency_key=key,
+        kind=kind,
+        recipient=recipient,
+        to_email=recipient.email,
+        language=language,
+        subject=subject[:300],
+        context=context,
+        status=_initial_status(kind=kind, preference=preference),
+    )
+    if in_site:
+        Notification.objects.create(recipient=recipient, message=message, title=subject, path=path)
+    if message.status == Message.Status.PENDING:
+        transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+    return message
+
+
+def message_dispatch(*, message_id):
+    """Queue the send; with the broker down the message waits for the sweep."""
+    from .tasks import send_message
+
+    try:
+        send_message.delay(message_id)
+    except OperationalError:
+        logger.warning("Broker unavailable; message %s waits for the sweep", message_id)
+
+
+def render_email(message):
+    context = {**message.context, "recipient": message.recipient, "subject": message.subject}
+    with translation.override(message.language):
+        text = render_to_string(f"notifications/email/{message.kind}.txt", context)
+        html = render_to_string(f"notifications/email/{message.kind}.html", context)
+    return text, html
+
+
+def _backoff(attempts):
+    """1, 2, 4, 8, 16 minutes… capped at six hours."""
+    return timedelta(minutes=min(2 ** (attempts - 1), 360))
+
+
+def message_send(*, message_id, now=None):
+    """Send one pending message; returns its status afterwards (or None if gone).
+
+    The row stays locked while the provider is called, so two workers (a task
+    and the sweep, or a redelivered task) never send the same message.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update(skip_locked=True)
+            .select_related("recipient")
+            .filter(pk=message_id, status=Message.Status.PENDING)
+            .first()
+        )
+        if message is None:
+            return None
+        text, html = render_email(message)
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=text,
+            to=[message.to_email],
+            headers={"X-Nomflow-Message": message.idempotency_key},
+        )
+        email.attach_alternative(html, "text/html")
+        message.attempts += 1
+        try:
+            email.send()
+        except Exception as error:  # any provider failure is retried, then shown to staff
+            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = Message.Status.FAILED
+                logger.error("Message %s failed for good: %s", message.pk, message.last_error)
+            else:
+                message.next_attempt_at = now + _backoff(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            return message.status
+        status = getattr(email, "anymail_status", None)
+        message.provider_message_id = (status.message_id or "") if status else ""
+        message.status = Message.Status.SENT
+        message.sent_at = now
+        message.last_error = ""
+        message.save(
+            update_fields=["attempts", "status", "sent_at", "last_error", "provider_message_id"]
+        )
+        return message.status
+
+
+def messages_sweep(*, now=None, limit=500):
+    """Send what is pending and due: dispatches lost to an outage, and retries."""
+    now = now or timezone.now()
+    due = Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now).order_by(
+        "next_attempt_at"
+    )
+    sent = 0
+    for message_id in due.values_list("pk", flat=True)[:limit]:
+        if message_send(message_id=message_id, now=now) == Message.Status.SENT:
+            sent += 1
+    return sent
+
+
+def message_resend(*, message):
+    """Staff ask for a failed (or sent) message to go out again."""
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+    )
+    transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
+
+
+def notifications_mark_read(*, user, notification_ids=None):
+    unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        unread = unread.filter(pk__in=notification_ids)
+    return unread.update(read_at=timezone.now())
+
+
+def task_assigned_notify(*, task, nomination, node, recipients):
+    """Tell whoever must act (a person, or every member of a pool) about a new task."""
+    for user in recipients:
+        notify(
+            recipient=user,
+            kind=Message.Kind.TASK_ASSIGNED,
+            key=f"task:{task.pk}:{user.pk}",
+            context={
+                "node": node,
+                "nomination_title": nomination.title,
+                "nomination_id": nomination.pk,
+                "country": nomination.country.name if nomination.country_id else "",
+                "due": timezone.localtime(task.scheduled).strftime("%Y-%m-%d")
+                if task.scheduled
+                else "",
+            },
+            path=f"/tasks/{task.pk}/",
+        )
+
+
+def nominator_notify(*, nomination, kind, key, message="", outcome=""):
+    """Tell the nominator about a change they care about; ``key`` makes it once only."""
+    notify(
+        recipient=nomination.nominator,
+        kind=kind,
+        key=f"nomination:{nomination.pk}:{key}",
+        context={
+            "nomination_title": nomination.title,
+            "nomination_id": nomination.pk,
+            "message": message,
+            "outcome": str(outcome),
+        },
+        path=f"/nominations/{nomination.pk}/",
+    )
+
+
+#: Tracking events that change what staff see about a message or an address.
+TRACKED_EVENTS = {"delivered", "bounced", "complained", "rejected", "failed"}
+
+
+def delivery_event_record(
+    *, event_id, event_type, provider_message_id, recipient, occurred_at, description
+):
+    """Apply one provider event once: update the message; a bounce marks the address."""
+    from .models import DeliveryEvent
+
+    message = (
+        Message.objects.filter(provider_message_id=provider_message_id).first()
+        if provider_message_id
+        else None
+    )
+    DeliveryEvent.objects.create(
+        event_id=event_id,
+        event_type=event_type,
+        message=message,
+        recipient=recipient,
+        occurred_at=occurred_at or timezone.now(),
+        description=description[:2000],
+    )
+    if event_type not in TRACKED_EVENTS:
+        return
+    if message is not None:
+        message.delivery_status = event_type
+        message.delivery_updated_at = occurred_at or timezone.now()
+        message.save(update_fields=["delivery_status", "delivery_updated_at"])
+    if event_type in {"bounced", "complained", "rejected"} and recipient:
+        for user in get_user_model().objects.filter(email__iexact=recipient):
+            preference = preference_for(user)
+            preference.bounced_at = occurred_at or timezone.now()
+            preference.bounce_reason = f"{event_type}: {description}"[:300]
+            preference.save(update_fields=["bounced_at", "bounce_reason"])

@@ -1,0 +1,80 @@
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .forms import PreferenceForm
+from .models import Message, Notification
+from .services import message_resend, notifications_mark_read, preference_for
+
+
+@login_required
+def notification_list(request):
+    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "notifications/notification_list.html", {"page": page})
+
+
+@require_POST
+@login_required
+def notification_open(request, pk):
+    """Mark one notification read and follow its link."""
+    notification = get_object_or_404(Notification, pk=pk, recipient=request.user)
+    notifications_mark_read(user=request.user, notification_ids=[notification.pk])
+    path = notification.path
+    if path and url_has_allowed_host_and_scheme(path, allowed_hosts={request.get_host()}):
+        return redirect(path)
+    return redirect("notifications:list")
+
+
+@require_POST
+@login_required
+def notification_mark_all_read(request):
+    notifications_mark_read(user=request.user)
+    return redirect("notifications:list")
+
+
+@login_required
+def preferences(request):
+    form = PreferenceForm(request.POST or None, instance=preference_for(request.user))
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})
+
+
+@staff_member_required
+def outbox(request):
+    """Every message with its status, attempts and last error; failures first."""
+    status = request.GET.get("status", "")
+    messages_qs = Message.objects.select_related("recipient")
+    if status in Message.Status.values:
+        messages_qs = messages_qs.filter(status=status)
+    page = Paginator(messages_qs.order_by("-created_at", "-pk"), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "notifications/outbox.html",
+        {
+            "page": page,
+            "status": status,
+            "statuses": Message.Status.choices,
+            "failed_count": Message.objects.filter(status=Message.Status.FAILED).count(),
+        },
+    )
+
+
+@require_POST
+@staff_member_required
+def outbox_resend(request, pk):
+    message = get_object_or_404(Message, pk=pk)
+    message_resend(message=message)
+    messages.success(request, _("The message is queued to be sent again."))
+    return redirect("notifications:outbox")
