@@ -161,6 +161,9 @@ class ReminderLog(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"task {self.task_id} {self.point}"
+
 
 class DeliveryEvent(models.Model):
     """A provider's tracking event (delivered, bounced, complained), applied once."""
