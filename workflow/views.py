@@ -81,24 +81,20 @@ def _task_context(task, nomination, **extra):
     }
 
 
-def _act(request, form, action):
-    """Run a flow action; on refusal keep the form as typed and say why."""
+def _act(form, action):
+    """Run a flow action; on refusal keep the form as typed and say why. True if done."""
     try:
         action()
-    except TaskUnavailable as error:
+    except (TaskUnavailable, NominationError) as error:
         form.add_error(None, str(error))
-    except NominationError as error:
-        form.add_error(None, str(error))
-    else:
-        return True
-    return False
+        return False
+    return True
 
 
 def screening_page(request, task, nomination):
     form = ScreeningForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = _act(
-            request,
             form,
             lambda: nomination_screen(
                 task_id=task.pk,
@@ -155,7 +151,7 @@ def review_page(request, task, nomination):
                 scores=form.scores(),
                 comment=form.cleaned_data["comment"],
             )
-        if _act(request, form, action):
+        if _act(form, action):
             if submitting:
                 messages.success(request, _("Your review is submitted. Thank you."))
                 return redirect("workflow:inbox")
@@ -172,7 +168,6 @@ def selection_page(request, task, nomination):
     form = SelectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         done = _act(
-            request,
             form,
             lambda: selection_decide(
                 task_id=task.pk,
