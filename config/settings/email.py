@@ -10,6 +10,13 @@ from config.env import env
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Nomflow <nomflow@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Django's SMTP backend (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend): a relay
+# such as a local Postfix; the delivery integration tests point it at their own SMTP sink.
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# Seconds before a silent SMTP server counts as a failed attempt (retried with backoff),
+# rather than holding a worker and the message's row lock indefinitely.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 
 _ANYMAIL_KEYS = [
     "MAILGUN_API_KEY",

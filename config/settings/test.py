@@ -1,13 +1,19 @@
 """Tests: the environment's DATABASE_URL (PostgreSQL in CI) or an SQLite file."""
 
+from config.env import env
+
 from .base import *
 
 SECRET_KEY = "tests-only-secret"  # noqa: S105 - a fixed key for tests only
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed, not security
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# Tasks run in-process unless an integration test starts a real worker.
-CELERY_TASK_ALWAYS_EAGER = True
+# Email goes to django.core.mail.outbox and tasks run in-process. The Celery worker that
+# tests/notifications/test_delivery_integration.py starts as a subprocess sets these two
+# TEST_* variables to use a real broker and a real SMTP server; nothing else should. (They
+# are not EMAIL_BACKEND itself, so a provider configured in a developer's .env never
+# receives the test suite's email.)
+EMAIL_BACKEND = env("TEST_EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+CELERY_TASK_ALWAYS_EAGER = env.bool("TEST_CELERY_TASK_ALWAYS_EAGER", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
