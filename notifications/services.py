@@ -100,17 +100,41 @@ def message_dispatch(*, message_id):
     from .tasks import send_message
 
     try:
-        send_message.delay(message_id)
+        # One quick retry, not kombu's default of three: while the broker is down each
+        # dispatch would otherwise hold up the request that caused it, and the sweep
+        # sends the message anyway.
+        send_message.apply_async(
+            (message_id,),
+            retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
+        )
     except OperationalError:
         logger.warning("Broker unavailable; message %s waits for the sweep", message_id)
 
 
 def render_email(message):
-    context = {**message.context, "recipient": message.recipient, "subject": message.subject}
+    context = {
+        **message.context,
+        "recipient": message.recipient,
+        "subject": message.subject,
+        # Templates that format dates or pick words by language read it from here.
+        "LANGUAGE_CODE": message.language,
+    }
     with translation.override(message.language):
         text = render_to_string(f"notifications/email/{message.kind}.txt", context)
         html = render_to_string(f"notifications/email/{message.kind}.html", context)
     return text, html
+
+
+def _email_build(message):
+    text, html = render_email(message)
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=text,
+        to=[message.to_email],
+        headers={"X-Nomflow-Message": message.idempotency_key},
+    )
+    email.attach_alternative(html, "text/html")
+    return email
 
 
 def _backoff(attempts):
@@ -127,23 +151,20 @@ def message_send(*, message_id, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         message = (
-            Message.objects.select_for_update(skip_locked=True)
+            # Lock only the message: locking the joined user row too would make a send
+            # skip whenever anyone else touched that user (a login updates last_login).
+            Message.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("recipient")
             .filter(pk=message_id, status=Message.Status.PENDING)
             .first()
         )
         if message is None:
             return None
-        text, html = render_email(message)
-        email = EmailMultiAlternatives(
-            subject=message.subject,
-            body=text,
-            to=[message.to_email],
-            headers={"X-Nomflow-Message": message.idempotency_key},
-        )
-        email.attach_alternative(html, "text/html")
         message.attempts += 1
         try:
+            # Rendering is inside the try: a template error is a failure staff must see,
+            # not an exception that leaves the message pending for ever.
+            email = _email_build(message)
             email.send()
         except Exception as error:  # any provider failure is retried, then shown to staff
             message.last_error = f"{type(error).__name__}: {error}"[:2000]
