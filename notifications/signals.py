@@ -12,11 +12,16 @@ from .services import delivery_event_record
 
 @receiver(tracking)
 def record_tracking_event(sender, event, esp_name, **kwargs):
+    event_type = event.event_type
+    if event_type == "bounced" and _is_soft_bounce(event):
+        # A full mailbox or a greylisting server: the provider tries again, and the
+        # address is not marked as bouncing.
+        event_type = "deferred"
     try:
         with transaction.atomic():
             delivery_event_record(
-                event_id=event.event_id or f"{esp_name}:{event.message_id}:{event.event_type}",
-                event_type=event.event_type,
+                event_id=event.event_id or f"{esp_name}:{event.message_id}:{event_type}",
+                event_type=event_type,
                 provider_message_id=event.message_id or "",
                 recipient=event.recipient or "",
                 occurred_at=event.timestamp,
@@ -26,9 +31,22 @@ def record_tracking_event(sender, event, esp_name, **kwargs):
         pass  # the provider replayed an event already applied
 
 
+def _is_soft_bounce(event):
+    """Postmark's SoftBounce (a full mailbox, retried by Postmark) reaches us as "bounced".
+
+    anymail already reports Postmark's other temporary types (Transient, DnsError) and
+    the other providers' temporary failures as "deferred".
+    """
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    return raw.get("Type") == "SoftBounce"
+
+
 @receiver(user_logged_in)
 def remember_language(sender, request, user, **kwargs):
     """Emails go out in the language a person last used the site in, until they choose one."""
     language = getattr(request, "LANGUAGE_CODE", "")
     if language in dict(settings.LANGUAGES):
-        Preference.objects.get_or_create(user=user, defaults={"language": language})
+        preference, _created = Preference.objects.get_or_create(user=user)
+        if not preference.language:
+            preference.language = language
+            preference.save(update_fields=["language"])
