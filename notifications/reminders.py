@@ -15,14 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from nominations.accounts import user_display
 from nominations.models import Call, Country
 from workflow.deadlines import OPEN_TASK_STATUSES
 from workflow.flows import NominationFlow
 
 from .models import Message, ReminderLog
-from .services import notify
+from .services import absolute_url, notify
 
-CHUNK = 5000
 NODE_NAMES = {
     str(NominationFlow.screen): "screen",
     str(NominationFlow.revise): "revise",
@@ -73,6 +73,31 @@ def _open_candidates(now, max_days):
     )
 
 
+def _logged_points(now, max_days):
+    """The (task, point) pairs already sent for the open tasks the sweep looks at."""
+    return set(
+        ReminderLog.objects.filter(
+            task__flow_task_type="HUMAN",
+            task__status__in=OPEN_TASK_STATUSES,
+            task__scheduled__lte=now + timedelta(days=max_days),
+        ).values_list("task_id", "point")
+    )
+
+
+def _name_holders(escalations):
+    """Replace each escalated item's holder ids by names and addresses, in one query."""
+    items = [item for entries in escalations.values() for _task, _points, item in entries]
+    ids = {user_id for item in items for user_id in item.get("holder_ids", ())}
+    users = get_user_model().objects.in_bulk(ids)
+    for item in items:
+        if "holder_ids" in item:
+            item["holders"] = [
+                f"{user_display(users[user_id])} <{users[user_id].email}>"
+                for user_id in item.pop("holder_ids")
+                if user_id in users
+            ]
+
+
 def reminders_send(*, now=None):
     """Remind, notify overdue and escalate; returns (tasks scanned, messages written)."""
     now = now or timezone.now()
@@ -96,56 +121,58 @@ def reminders_send(*, now=None):
     escalations = defaultdict(list)
     scanned = 0
     rows = list(_open_candidates(now, max_days))
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        logged = set(
-            ReminderLog.objects.filter(task_id__in=[row[0] for row in chunk]).values_list(
-                "task_id", "point"
+    logged = _logged_points(now, max_days)
+    for task_id, due, flow_task, owner_id, nomination_id, title, country_id, call_id in rows:
+        scanned += 1
+        call = calls[call_id]
+        points = [
+            point
+            for point in due_points(
+                due=due,
+                now=now,
+                reminder_days=call.reminder_days,
+                grace_days=call.escalation_grace_days,
             )
-        )
-        for task_id, due, flow_task, owner_id, nomination_id, title, country_id, call_id in chunk:
-            scanned += 1
-            call = calls[call_id]
-            points = [
-                point
-                for point in due_points(
-                    due=due,
-                    now=now,
-                    reminder_days=call.reminder_days,
-                    grace_days=call.escalation_grace_days,
-                )
-                if (task_id, point) not in logged
-            ]
-            if not points:
-                continue
-            node = NODE_NAMES.get(str(flow_task), "")
-            item = {
-                "node": node,
-                "nomination_title": title,
-                "nomination_id": nomination_id,
-                "due": timezone.localtime(due).strftime("%Y-%m-%d"),
-                "overdue": now >= due,
-                "path": f"/tasks/{task_id}/",
+            if (task_id, point) not in logged
+        ]
+        if not points:
+            continue
+        node = NODE_NAMES.get(str(flow_task), "")
+        item = {
+            "node": node,
+            "nomination_title": title,
+            "nomination_id": nomination_id,
+            "due": timezone.localtime(due).strftime("%Y-%m-%d"),
+            "overdue": now >= due,
+            "path": f"/tasks/{task_id}/",
+        }
+        reminder_points = [p for p in points if p != "escalation"]
+        if reminder_points:
+            if owner_id:
+                people = {owner_id}
+            elif node == "screen":
+                people = coordinators[country_id]
+            else:
+                people = leads[call_id]
+            for user_id in people:
+                reminders[user_id].append((task_id, tuple(reminder_points), item))
+        if "escalation" in points:
+            # Whoever follows up needs to know who holds the task and, where they may
+            # open it, the nomination itself (leads do not see a nomination in screening).
+            escalation_item = {
+                **item,
+                "url": "" if node == "screen" else absolute_url(f"/nominations/{nomination_id}/"),
+                "holder_ids": sorted({owner_id} if owner_id else coordinators[country_id]),
             }
-            reminder_points = [p for p in points if p != "escalation"]
-            if reminder_points:
-                if owner_id:
-                    people = {owner_id}
-                elif node == "screen":
-                    people = coordinators[country_id]
-                else:
-                    people = leads[call_id]
-                for user_id in people:
-                    reminders[user_id].append((task_id, tuple(reminder_points), item))
-            if "escalation" in points:
-                if node in ("review", "revise"):
-                    people = coordinators[country_id]
-                elif node == "screen":
-                    people = leads[call_id]
-                else:
-                    people = admins
-                for user_id in people:
-                    escalations[user_id].append((task_id, ("escalation",), item))
+            if node in ("review", "revise"):
+                people = coordinators[country_id]
+            elif node == "screen":
+                people = leads[call_id]
+            else:
+                people = admins
+            for user_id in people:
+                escalations[user_id].append((task_id, ("escalation",), escalation_item))
+    _name_holders(escalations)
 
     written = 0
     users = get_user_model().objects.in_bulk(set(reminders) | set(escalations))
@@ -185,7 +212,7 @@ def digests_send(*, now=None):
     written = 0
     with transaction.atomic():
         for user, messages in per_user.items():
-            notify(
+            digest = notify(
                 recipient=user,
                 kind=Message.Kind.DIGEST,
                 key=_key("digest", user.pk, [m.pk for m in messages]),
@@ -197,8 +224,12 @@ def digests_send(*, now=None):
                 path="/notifications/",
                 in_site=False,
             )
-            Message.objects.filter(pk__in=[m.pk for m in messages]).update(
-                status=Message.Status.IN_DIGEST, sent_at=now
-            )
+            # The held updates travel with the digest; if the digest itself is not sent
+            # (emails turned off or the address bounced since), neither are they.
+            if digest.status == Message.Status.SKIPPED:
+                bundled = {"status": Message.Status.SKIPPED, "sent_at": None}
+            else:
+                bundled = {"status": Message.Status.IN_DIGEST, "sent_at": now}
+            Message.objects.filter(pk__in=[m.pk for m in messages]).update(**bundled)
             written += 1
     return written
