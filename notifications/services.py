@@ -151,9 +151,11 @@ def message_send(*, message_id, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         message = (
-            # Lock only the message: locking the joined user row too would make a send
-            # skip whenever anyone else touched that user (a login updates last_login).
-            Message.objects.select_for_update(skip_locked=True, of=("self",))
+            # Lock only the message, and only against other writers of it: locking the
+            # joined user row, or taking a full UPDATE lock, would make a send skip
+            # whenever another transaction touched that user or inserted a row pointing
+            # at the message (a sign-in, a new task, a tracking event).
+            Message.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
             .select_related("recipient")
             .filter(pk=message_id, status=Message.Status.PENDING)
             .first()

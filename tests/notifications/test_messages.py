@@ -20,7 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from nominations.models import SelectionDecision
-from notifications.models import Message, Notification, Preference
+from notifications.models import DeliveryEvent, Message, Notification, Preference
 from notifications.reminders import digests_send
 from notifications.services import message_send, notify
 from reviewers.models import Review
@@ -439,26 +439,48 @@ def decided_message(nominator, key):
     )
 
 
+def lock_the_users_row(message):
+    get_user_model().objects.select_for_update().get(pk=message.recipient_id)
+
+
+def refer_to_the_message(message):
+    """An open transaction inserting a row that points at the message takes a KEY SHARE lock."""
+    with connection.cursor() as cursor:
+        # Django's foreign keys are checked at commit; check (and lock) at the insert.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    DeliveryEvent.objects.create(
+        event_id="test-event", event_type="queued", message=message, occurred_at=timezone.now()
+    )
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
-def test_a_send_goes_ahead_while_someone_else_holds_the_recipients_row(nominator, monkeypatch):
-    """The send locks the message only: a sign-in updating the user row must not stop it."""
+@pytest.mark.parametrize(
+    "other_transaction",
+    [lock_the_users_row, refer_to_the_message],
+    ids=["recipients-row-locked", "row-referring-to-the-message-inserted"],
+)
+def test_a_send_goes_ahead_while_another_transaction_touches_related_rows(
+    nominator, monkeypatch, other_transaction
+):
+    """The send locks the message row only, and only against writers of the message."""
     # Outside a transaction the after-commit dispatch would send it at once; keep it pending.
     monkeypatch.setattr("notifications.services.message_dispatch", lambda **_kwargs: None)
     message = decided_message(nominator, "test:decided:locked-user")
     locked, release = threading.Event(), threading.Event()
 
-    def hold_user_row():
+    def hold_locks():
         try:
             with transaction.atomic():
-                get_user_model().objects.select_for_update().get(pk=nominator.pk)
+                other_transaction(message)
                 locked.set()
                 release.wait(timeout=10)
+                transaction.set_rollback(True)
         finally:
             connections.close_all()
 
-    holder = threading.Thread(target=hold_user_row)
+    holder = threading.Thread(target=hold_locks)
     holder.start()
     try:
         assert locked.wait(timeout=10)
