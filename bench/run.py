@@ -1,0 +1,358 @@
+"""Nomflow's benchmarks against PostgreSQL and Redis: `make bench`.
+
+1. One reminder sweep (``reminders_send``) over 100,000 open review tasks.
+2. Messages sent per second through a real Celery worker to a local SMTP sink.
+
+DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nomflow_bench) names
+the benchmark's own database: it is created if missing and every table in it
+is dropped and migrated afresh, so the name must contain "bench". No other
+database is touched. The broker is BENCH_REDIS_URL (default Redis database 14),
+whose Celery queue is purged before and after. The figures are printed with a
+description of the machine; docs/benchmarks.md keeps the last ones measured.
+"""
+
+import argparse
+import importlib.util
+import os
+import platform
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/nomflow_bench"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
+
+
+def configure(*, database_url, redis_url):
+    """Environment for this process and the worker it starts, before Django loads."""
+    sys.path.insert(0, str(BASE_DIR))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["CELERY_BROKER_URL"] = redis_url
+    os.environ["DEBUG"] = "false"
+
+
+def prepare_database(database_url):
+    """Create the benchmark database if missing and drop its tables; returns what was done."""
+    import environ
+    import psycopg
+    from psycopg import sql
+
+    config = environ.Env.db_url_config(database_url)
+    if "postgresql" not in config["ENGINE"]:
+        raise SystemExit(f"The benchmarks need PostgreSQL; DATABASE_URL is {database_url!r}.")
+    name = config["NAME"]
+    if "bench" not in name:
+        raise SystemExit(
+            f"Refusing to empty database {name!r}: the benchmark drops every table in its "
+            "database, so its name must contain 'bench' (e.g. nomflow_bench)."
+        )
+    params = {
+        "host": config.get("HOST") or None,
+        "port": config.get("PORT") or None,
+        "user": config.get("USER") or None,
+        "password": config.get("PASSWORD") or None,
+    }
+    with psycopg.connect(dbname="postgres", autocommit=True, **params) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    with psycopg.connect(dbname=name, autocommit=True, **params) as bench:
+        tables = [
+            row[0]
+            for row in bench.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).fetchall()
+        ]
+        if tables:
+            bench.execute(
+                sql.SQL("DROP TABLE {} CASCADE").format(
+                    sql.SQL(", ").join(sql.Identifier("public", table) for table in tables)
+                )
+            )
+    return f"{name}: {'emptied' if exists else 'created'} ({len(tables)} tables dropped)"
+
+
+def _cpu_model():
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _memory():
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _load():
+    """1-minute load average: well above 0 means something else shares the CPUs."""
+    one, five, _fifteen = os.getloadavg()
+    return f"{one:.2f} (1 min), {five:.2f} (5 min)"
+
+
+def machine(*, redis_url):
+    import redis
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        settings = {}
+        for setting in ("server_version", "shared_buffers", "synchronous_commit", "fsync"):
+            cursor.execute(f"SHOW {setting}")
+            settings[setting] = cursor.fetchone()[0]
+    redis_info = redis.Redis.from_url(redis_url).info("server")
+    versions = ", ".join(
+        f"{package} {metadata.version(package)}"
+        for package in ("django", "django-viewflow", "celery", "kombu", "psycopg", "aiosmtpd")
+    )
+    return [
+        ("CPU", _cpu_model()),
+        ("cores", f"{os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable"),
+        ("RAM", _memory()),
+        ("OS", platform.platform()),
+        ("Python", platform.python_version()),
+        (
+            "PostgreSQL",
+            f"{settings['server_version']} (shared_buffers {settings['shared_buffers']}, "
+            f"synchronous_commit {settings['synchronous_commit']}, fsync {settings['fsync']}), "
+            "same machine, TCP 127.0.0.1",
+        ),
+        ("Redis", f"{redis_info['redis_version']}, same machine"),
+        ("load average", _load()),
+        ("packages", versions),
+    ]
+
+
+def _print_pairs(title, pairs):
+    print(f"\n== {title}")
+    width = max(len(key) for key, _value in pairs)
+    for key, value in pairs:
+        print(f"  {key:<{width}}  {value}")
+
+
+def report_reminders(result, *, verbose):
+    build = result["build"]
+    _print_pairs(
+        f"Reminder sweep over {result['tasks']:,} open review tasks",
+        [
+            (
+                "data",
+                f"{result['tasks']:,} nominations, processes and ASSIGNED review tasks; "
+                f"{result['reviewers']} reviewers, {result['nominators']:,} nominators, "
+                "4 countries x 2 coordinators, reminder_days [7, 1], grace 3 days",
+            ),
+            (
+                "built in",
+                f"{build['seconds']:.1f} s ("
+                + "; ".join(f"{k} {v:.1f} s" for k, v in build["breakdown"].items())
+                + ")",
+            ),
+            (
+                "tasks with a point due",
+                f"{result['due']:,} ({result['due'] / result['tasks']:.0%})",
+            ),
+        ],
+    )
+    rows = [
+        ("cold: every due point new", result["cold"]),
+        ("again, same now: all logged", result["warm"]),
+        ("next beat, now + 15 min", result["next_beat"]),
+    ]
+    print(
+        f"\n  {'run':<30} {'scanned':>8} {'written':>8} {'seconds':>8} {'queries':>8} {'SQL s':>7}"
+    )
+    for label, run in rows:
+        print(
+            f"  {label:<30} {run['scanned']:>8,} {run['written']:>8,} {run['seconds']:>8.2f} "
+            f"{run['queries']:>8,} {run['sql_seconds']:>7.2f}"
+        )
+    print(
+        f"\n  after the cold run: {result['reminder_logs']:,} ReminderLog rows, "
+        f"{result['pending_messages']:,} messages pending (no worker ran)"
+    )
+    fetch = result["fetch"]
+    print(
+        f"  candidate query alone (_open_candidates, list()): {fetch['rows']:,} rows "
+        f"in {fetch['seconds']:.2f} s"
+    )
+    for label, run in rows[:2]:
+        print(f"  slowest queries, {label}:")
+        for seconds, sql in run["slowest"]:
+            print(f"    {seconds:.3f} s  {sql}")
+    if verbose:
+        print("\n  EXPLAIN ANALYZE of the candidate query:")
+        print("    " + fetch["plan"].replace("\n", "\n    "))
+        print("\n  cProfile of a sweep that writes nothing (top by own time):")
+        print("    " + result["profile"].strip().replace("\n", "\n    "))
+
+
+def report_send(result):
+    n = result["messages"]
+    seconds = result["seconds"]
+    _print_pairs(
+        f"Sending {n:,} messages: notify -> Redis -> Celery worker -> SMTP sink",
+        [
+            (
+                "worker",
+                f"prefork, concurrency {result['concurrency']}, "
+                f"CELERY_DB_REUSE_MAX {result['db_reuse_max']}, "
+                f"ready in {result['worker_ready_seconds']:.1f} s (not timed)",
+            ),
+            (
+                "recipients",
+                f"{result['recipients']} (message i goes to recipient i mod "
+                f"{result['recipients']}), one transaction per notify",
+            ),
+            (
+                "notify x N (writes + dispatch)",
+                f"{result['enqueue_seconds']:.2f} s "
+                f"({n / result['enqueue_seconds']:.0f} messages/s)",
+            ),
+            (
+                "first message received",
+                f"{result['first_receipt_seconds']:.2f} s after the first notify"
+                if result["first_receipt_seconds"] is not None
+                else "never",
+            ),
+            (
+                "sent by their own task",
+                f"{result['sent_by_task']:,} of {n:,}, the last "
+                f"{seconds:.2f} s after the first notify"
+                if seconds
+                else f"{result['sent_by_task']}",
+            ),
+            (
+                "throughput",
+                f"{result['sent_by_task'] / seconds:.0f} messages/s end to end"
+                if seconds
+                else "n/a",
+            ),
+            (
+                "worker drain",
+                f"{(result['sent_by_task'] - 1) / result['drain_seconds']:.0f} "
+                "messages/s, first receipt to last"
+                if result["drain_seconds"]
+                else "n/a",
+            ),
+            (
+                "left pending, sent by a sweep",
+                f"{result['sent_by_sweep']:,}"
+                + (
+                    " (message_send skipped them: see docs/benchmarks.md)"
+                    if result["sent_by_sweep"]
+                    else ""
+                ),
+            ),
+            (
+                "received",
+                f"{result['received_distinct']:,} distinct of {n:,}, "
+                f"{result['received_total']:,} in all, {result['duplicates']} duplicates",
+            ),
+            (
+                "outbox statuses",
+                ", ".join(f"{k} {v}" for k, v in sorted(result["statuses"].items())),
+            ),
+            ("logs", f"{result['log_dir']}"),
+        ],
+    )
+
+
+def summary(reminders, send):
+    print("\n== Summary (markdown)\n")
+    print("| benchmark | figure |")
+    print("| --- | --- |")
+    if reminders:
+        for label, key in (
+            ("cold", "cold"),
+            ("again, same now", "warm"),
+            ("next beat (+15 min)", "next_beat"),
+        ):
+            run = reminders[key]
+            print(
+                f"| reminders_send, {reminders['tasks']:,} open tasks, {label} | "
+                f"{run['scanned']:,} scanned, {run['written']:,} written, "
+                f"{run['seconds']:.2f} s, {run['queries']:,} queries |"
+            )
+    if send and send["seconds"]:
+        print(
+            f"| {send['messages']:,} messages through a worker (prefork x{send['concurrency']}) | "
+            f"{send['sent_by_task'] / send['seconds']:.0f} messages/s end to end "
+            f"({send['sent_by_task']:,} in {send['seconds']:.1f} s); {send['sent_by_sweep']} "
+            f"left pending until a sweep; {send['duplicates']} duplicates |"
+        )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=100_000, help="open tasks (default 100000)")
+    parser.add_argument("--messages", type=int, default=2_000, help="messages sent (default 2000)")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--db-reuse-max",
+        type=int,
+        help="CELERY_DB_REUSE_MAX for the worker (default 100, as in config/settings; "
+        "0 reconnects to the database for every task)",
+    )
+    parser.add_argument("--only", choices=["reminders", "send"], help="run one benchmark")
+    parser.add_argument("--verbose", action="store_true", help="query plan and profile too")
+    args = parser.parse_args(argv)
+
+    if args.only != "reminders" and importlib.util.find_spec("aiosmtpd") is None:
+        raise SystemExit(
+            "The send benchmark's SMTP sink needs aiosmtpd: .venv/bin/pip install aiosmtpd "
+            "(or --only reminders)."
+        )
+    database_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    redis_url = os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL
+    started = time.perf_counter()
+    configure(database_url=database_url, redis_url=redis_url)
+    if args.db_reuse_max is not None:
+        os.environ["CELERY_DB_REUSE_MAX"] = str(args.db_reuse_max)
+    prepared = prepare_database(database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    mark = time.perf_counter()
+    call_command("migrate", verbosity=0, interactive=False)
+    _print_pairs(
+        "Machine",
+        [
+            *machine(redis_url=redis_url),
+            ("database", f"{prepared}, migrated in {time.perf_counter() - mark:.1f} s"),
+            ("broker", redis_url),
+        ],
+    )
+
+    from bench import reminder_sweep, send_throughput
+
+    reminders = send = None
+    if args.only in (None, "reminders"):
+        reminders = reminder_sweep.run(tasks=args.tasks, verbose=args.verbose)
+        report_reminders(reminders, verbose=args.verbose)
+    if args.only in (None, "send"):
+        send = send_throughput.run(
+            messages=args.messages,
+            concurrency=args.concurrency,
+            log_dir=BASE_DIR / "var" / "bench",
+        )
+        report_send(send)
+    summary(reminders, send)
+    print(f"\nWhole run: {time.perf_counter() - started:.0f} s; load average now {_load()}")
+    return 0 if send is None or (send["all_received"] and send["duplicates"] == 0) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
