@@ -209,6 +209,11 @@ def message_resend(*, message):
     transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
 
 
+def bounce_clear(*, user):
+    """Staff confirm an address works again (corrected, or the mailbox fixed): email resumes."""
+    Preference.objects.filter(user=user).update(bounced_at=None, bounce_reason="")
+
+
 def notifications_mark_read(*, user, notification_ids=None):
     unread = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if notification_ids is not None:

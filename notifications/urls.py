@@ -10,4 +10,5 @@ urlpatterns = [
     path("settings/", views.preferences, name="preferences"),
     path("outbox/", views.outbox, name="outbox"),
     path("outbox/<int:pk>/resend/", views.outbox_resend, name="resend"),
+    path("outbox/bounces/<int:user_id>/clear/", views.outbox_bounce_clear, name="bounce_clear"),
 ]

@@ -8,8 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import PreferenceForm
-from .models import Message, Notification
-from .services import message_resend, notifications_mark_read, preference_for
+from .models import Message, Notification, Preference
+from .services import bounce_clear, message_resend, notifications_mark_read, preference_for
+
+#: Bouncing addresses listed on the outbox page, most recent first.
+BOUNCED_SHOWN = 100
 
 
 @login_required
@@ -67,6 +70,9 @@ def outbox(request):
             "status": status,
             "statuses": Message.Status.choices,
             "failed_count": Message.objects.filter(status=Message.Status.FAILED).count(),
+            "bounced": Preference.objects.filter(bounced_at__isnull=False)
+            .select_related("user")
+            .order_by("-bounced_at")[:BOUNCED_SHOWN],
         },
     )
 
@@ -77,4 +83,13 @@ def outbox_resend(request, pk):
     message = get_object_or_404(Message, pk=pk)
     message_resend(message=message)
     messages.success(request, _("The message is queued to be sent again."))
+    return redirect("notifications:outbox")
+
+
+@require_POST
+@staff_member_required
+def outbox_bounce_clear(request, user_id):
+    preference = get_object_or_404(Preference, user_id=user_id, bounced_at__isnull=False)
+    bounce_clear(user=preference.user)
+    messages.success(request, _("Email to %(email)s resumes.") % {"email": preference.user.email})
     return redirect("notifications:outbox")

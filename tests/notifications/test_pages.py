@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Message, Notification, Preference
-from notifications.services import MAX_ATTEMPTS
+from notifications.services import MAX_ATTEMPTS, notify
 
 from ..factories import UserFactory
 
@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 PAGE_OVERHEAD = 6
 #: The paginator's count; the page of notifications.
 NOTIFICATION_LIST_QUERIES = PAGE_OVERHEAD + 2
-#: The failed messages' count; the paginator's count; the page of messages with recipients.
-OUTBOX_QUERIES = PAGE_OVERHEAD + 3
+#: The failed messages' count; the paginator's count; the page of messages with recipients;
+#: the bouncing addresses with their people.
+OUTBOX_QUERIES = PAGE_OVERHEAD + 4
 
 
 @pytest.fixture
@@ -208,14 +209,18 @@ def test_the_outbox_is_for_staff_only(client, request, role, reviewers):
     failed = message(person, status=Message.Status.FAILED, attempts=MAX_ATTEMPTS)
     client.force_login(person)
 
+    bounced(person)
+
     page = client.get(reverse("notifications:outbox"))
     resend = client.post(reverse("notifications:resend", args=[failed.pk]))
+    clear = client.post(reverse("notifications:bounce_clear", args=[person.pk]))
 
-    for response in (page, resend):
+    for response in (page, resend, clear):
         assert response.status_code == 302
         assert response.url.startswith(reverse("admin:login"))
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (Message.Status.FAILED, MAX_ATTEMPTS)
+    assert Preference.objects.get(user=person).bounced_at is not None
     home = client.get(reverse("workflow:home")).content.decode()
     assert reverse("notifications:outbox") not in home
 
@@ -266,6 +271,50 @@ def test_resending_a_failed_message_sends_it(
     assert [(email.to, email.subject) for email in mail.outbox] == [
         ([nominator.email], failed.subject)
     ]
+
+
+def bounced(user, reason="bounced: 550 5.1.1 mailbox unavailable"):
+    Preference.objects.update_or_create(
+        user=user, defaults={"bounced_at": timezone.now(), "bounce_reason": reason}
+    )
+
+
+def test_the_outbox_shows_staff_the_addresses_that_bounce_and_lets_them_resume_email(
+    client, staff, nominator, coordinator, django_capture_on_commit_callbacks
+):
+    bounced(nominator)
+    client.force_login(staff)
+
+    html = client.get(reverse("notifications:outbox")).content.decode()
+
+    assert nominator.email in html
+    assert "bounced: 550 5.1.1 mailbox unavailable" in html
+    assert coordinator.email not in html
+
+    response = client.post(reverse("notifications:bounce_clear", args=[nominator.pk]))
+
+    assert (response.status_code, response.url) == (302, reverse("notifications:outbox"))
+    preference = Preference.objects.get(user=nominator)
+    assert (preference.bounced_at, preference.bounce_reason) == (None, "")
+    assert "No address bounces." in client.get(reverse("notifications:outbox")).content.decode()
+    # And email to the address goes out again.
+    with django_capture_on_commit_callbacks(execute=True):
+        message_after = notify(
+            recipient=nominator,
+            kind=Message.Kind.DECIDED,
+            key="test:after-clear",
+            context={"nomination_title": "Mentors", "message": "", "outcome": "national"},
+        )
+    message_after.refresh_from_db()
+    assert message_after.status == Message.Status.SENT
+
+
+def test_clearing_an_address_that_does_not_bounce_is_not_found(client, staff, nominator):
+    client.force_login(staff)
+
+    response = client.post(reverse("notifications:bounce_clear", args=[nominator.pk]))
+
+    assert response.status_code == 404
 
 
 def test_resending_needs_a_post(client, staff, nominator):
