@@ -60,10 +60,11 @@ class CallAdmin(admin.ModelAdmin):
                     "revision_days",
                     "review_days",
                     "selection_days",
-                    "reviewers_per_nomination",
                 ]
             },
         ),
+        (_("Reviewer matching"), {"fields": ["reviewers_per_nomination", "bidding_enabled"]}),
+        (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
     ]
 
 

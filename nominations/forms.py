@@ -80,6 +80,7 @@ class NominationForm(forms.ModelForm):
             "year_started",
             "transferability",
             "links",
+            "conflicts_declared",
             "contact_name",
             "contact_email",
             "consent_to_publish",
@@ -93,6 +94,7 @@ class NominationForm(forms.ModelForm):
             "results": forms.Textarea(attrs={"rows": 4}),
             "transferability": forms.Textarea(attrs={"rows": 3}),
             "links": forms.Textarea(attrs={"rows": 2}),
+            "conflicts_declared": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args, call, submitting=False, **kwargs):

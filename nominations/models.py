@@ -103,6 +103,14 @@ class Call(models.Model):
             "Whoever must act is reminded this many days before the deadline, e.g. [7, 1]."
         ),
     )
+    bidding_enabled = models.BooleanField(
+        _("reviewers may bid"),
+        default=False,
+        help_text=_(
+            "Reviewers may say which nominations they would like to review; the matching "
+            "prefers them when expertise and load are equal."
+        ),
+    )
     escalation_grace_days = models.PositiveSmallIntegerField(
         _("days overdue before escalating"),
         default=3,
@@ -237,6 +245,14 @@ class Nomination(models.Model):
     )
     transferability = models.TextField(_("transferability to other countries"), blank=True)
     links = models.TextField(_("links"), blank=True, help_text=_("One address per line."))
+    conflicts_declared = models.TextField(
+        _("who should not review it"),
+        blank=True,
+        help_text=_(
+            "Organisations or people with a conflict of interest, one per line: an "
+            "organisation's name or a person's email address. They will not be asked to review."
+        ),
+    )
     contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     consent_to_publish = models.BooleanField(

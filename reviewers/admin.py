@@ -2,7 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
-from .models import ConflictOfInterest, Review, ReviewerProfile
+from .models import Bid, ConflictOfInterest, Review, ReviewerProfile, Unavailability
+
+
+class UnavailabilityInline(admin.TabularInline):
+    model = Unavailability
+    extra = 0
 
 
 @admin.register(ReviewerProfile)
@@ -12,6 +17,15 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "organisation"]
     filter_horizontal = ["expertise"]
     autocomplete_fields = ["user"]
+    inlines = [UnavailabilityInline]
+
+
+@admin.register(Bid)
+class BidAdmin(admin.ModelAdmin):
+    list_display = ["reviewer", "nomination", "level", "updated_at"]
+    list_filter = ["level", "nomination__call"]
+    search_fields = ["reviewer__email", "nomination__title"]
+    autocomplete_fields = ["reviewer", "nomination"]
 
 
 @admin.register(ConflictOfInterest)
@@ -35,6 +49,7 @@ class ReviewerProfileInline(admin.StackedInline):
     model = ReviewerProfile
     extra = 0
     filter_horizontal = ["expertise"]
+    show_change_link = True  # unavailable periods are edited on the profile's own page
 
 
 admin.site.unregister(get_user_model())

@@ -21,7 +21,7 @@ class ReviewerProfile(models.Model):
         _("languages read"), default=list, help_text=_('Language codes, e.g. ["en", "fr"].')
     )
     capacity = models.PositiveSmallIntegerField(
-        _("capacity"), default=4, help_text=_("Most open reviews at one time.")
+        _("capacity"), default=4, help_text=_("Most open reviews in one call at one time.")
     )
     is_active = models.BooleanField(_("available for new reviews"), default=True)
 
@@ -31,6 +31,58 @@ class ReviewerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.country.code})"
+
+
+class Unavailability(models.Model):
+    """A period in which a reviewer cannot take a review (leave, fieldwork)."""
+
+    profile = models.ForeignKey(
+        ReviewerProfile, on_delete=models.CASCADE, related_name="unavailable_periods"
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_on"]
+        verbose_name = _("unavailable period")
+        verbose_name_plural = _("unavailable periods")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="unavailability_ends_after_it_starts",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.profile}: {self.starts_on} – {self.ends_on}"
+
+
+class Bid(models.Model):
+    """A reviewer's wish to review a nomination, where the call allows bidding."""
+
+    class Level(models.IntegerChoices):
+        WILLING = 1, _("I could review it")
+        EAGER = 2, _("I would like to review it")
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bids"
+    )
+    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="bids")
+    level = models.PositiveSmallIntegerField(_("interest"), choices=Level.choices)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("bid")
+        verbose_name_plural = _("bids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reviewer", "nomination"], name="one_bid_per_nomination"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reviewer} → {self.nomination}: {self.get_level_display()}"
 
 
 class ConflictOfInterest(models.Model):

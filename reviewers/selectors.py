@@ -1,10 +1,21 @@
-"""Reads of reviews, bounded in queries."""
+"""Reads of reviews and of what the reviewer matching needs, bounded in queries."""
 
+from collections import defaultdict
+from datetime import timedelta
 from statistics import mean
 
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.utils import timezone
 
-from .models import CriterionScore, Review
+from .matching import Candidate, Need
+from .models import (
+    Bid,
+    ConflictOfInterest,
+    CriterionScore,
+    Review,
+    ReviewerProfile,
+    Unavailability,
+)
 
 
 def submitted_reviews_summary(*, nomination):
@@ -28,3 +39,138 @@ def submitted_reviews_summary(*, nomination):
         values = [row[index].score for _review, row in rows if row[index] and row[index].score]
         means.append(round(mean(values), 2) if values else None)
     return {"criteria": criteria, "reviews": rows, "means": means}
+
+
+#: Reviews that count as a nomination's reviewers: in progress or done.
+HELD_STATUSES = (*Review.OPEN_STATUSES, Review.Status.SUBMITTED)
+
+
+def normalised(name):
+    """Organisation names compare without case or extra spaces."""
+    return " ".join((name or "").casefold().split())
+
+
+def readable_languages(nomination):
+    """A reviewer must read one of these: its language, or English if it has an English text."""
+    languages = {nomination.language} if nomination.language else set()
+    if nomination.language in ("", "en") or nomination.english_summary.strip():
+        languages.add("en")
+    return frozenset(languages)
+
+
+def _declared_by_nominator(nomination):
+    """The nominator's conflict lines, split into email addresses and organisation names."""
+    lines = [line.strip() for line in nomination.conflicts_declared.splitlines() if line.strip()]
+    emails = {line.casefold() for line in lines if "@" in line}
+    organisations = {normalised(line) for line in lines if "@" not in line}
+    return emails, organisations
+
+
+def matching_inputs(*, call, nominations, today=None):
+    """(needs, candidates, bids) for ``nominations`` of ``call``, as the matcher takes them.
+
+    A reviewer's load is their open reviews in the call; one who is unavailable
+    at any time between ``today`` and the end of a review period started today
+    is unavailable for all of these nominations.
+    """
+    today = today or timezone.localdate()
+    period_end = today + timedelta(days=call.review_days)
+    nominations = list(nominations)
+    prefetch_related_objects(nominations, "themes")
+    nomination_ids = [n.pk for n in nominations]
+
+    profiles = list(
+        ReviewerProfile.objects.filter(is_active=True)
+        .select_related("user")
+        .prefetch_related("expertise")
+        .annotate(
+            call_load=Count(
+                "user__reviews",
+                filter=Q(
+                    user__reviews__status__in=Review.OPEN_STATUSES,
+                    user__reviews__nomination__call=call,
+                ),
+                distinct=True,
+            )
+        )
+        .order_by("user_id")
+    )
+    away = set(
+        Unavailability.objects.filter(starts_on__lte=period_end, ends_on__gte=today).values_list(
+            "profile_id", flat=True
+        )
+    )
+    candidates = [
+        Candidate(
+            user_id=profile.user_id,
+            country_id=profile.country_id,
+            organisation=normalised(profile.organisation),
+            languages=frozenset(profile.languages),
+            expertise=frozenset(theme.pk for theme in profile.expertise.all()),
+            capacity=profile.capacity,
+            load=profile.call_load,
+            unavailable_for=frozenset(nomination_ids) if profile.pk in away else frozenset(),
+        )
+        for profile in profiles
+    ]
+
+    reviews = defaultdict(list)
+    for nomination_id, reviewer_id, status, country_id in Review.objects.filter(
+        nomination_id__in=nomination_ids
+    ).values_list("nomination_id", "reviewer_id", "status", "reviewer__reviewer_profile__country"):
+        reviews[nomination_id].append((reviewer_id, status, country_id))
+    conflicts = list(
+        ConflictOfInterest.objects.filter(
+            Q(nomination_id__in=nomination_ids) | ~Q(organisation="")
+        ).values_list("reviewer_id", "nomination_id", "organisation")
+    )
+    themes = defaultdict(dict)
+    for nomination in nominations:
+        for theme in nomination.themes.all():
+            # The project's priority themes (spatial segregation, social exclusion) weigh double.
+            themes[nomination.pk][theme.pk] = 2 if theme.is_priority else 1
+    emails = {profile.user_id: profile.user.email.casefold() for profile in profiles}
+    organisations = {c.user_id: c.organisation for c in candidates}
+
+    needs = []
+    for nomination in nominations:
+        organisation = normalised(nomination.organisation)
+        conflicted = {
+            reviewer_id
+            for reviewer_id, conflict_nomination_id, conflict_organisation in conflicts
+            if conflict_nomination_id == nomination.pk
+            or (conflict_organisation and normalised(conflict_organisation) == organisation)
+        }
+        declared_emails, declared_organisations = _declared_by_nominator(nomination)
+        conflicted |= {
+            user_id
+            for user_id in emails
+            if emails[user_id] in declared_emails
+            or organisations[user_id] in declared_organisations
+        }
+        held = [
+            (r, country) for r, status, country in reviews[nomination.pk] if status in HELD_STATUSES
+        ]
+        needs.append(
+            Need(
+                nomination_id=nomination.pk,
+                country_id=nomination.country_id,
+                organisation=organisation,
+                languages=readable_languages(nomination),
+                themes=themes[nomination.pk],
+                wanted=max(call.reviewers_per_nomination - len(held), 0),
+                excluded=frozenset(r for r, _status, _country in reviews[nomination.pk]),
+                conflicted=frozenset(conflicted),
+                countries_held=frozenset(country for _r, country in held if country),
+            )
+        )
+
+    bids = {}
+    if call.bidding_enabled:
+        bids = {
+            (nomination_id, reviewer_id): level
+            for nomination_id, reviewer_id, level in Bid.objects.filter(
+                nomination_id__in=nomination_ids
+            ).values_list("nomination_id", "reviewer_id", "level")
+        }
+    return needs, candidates, bids

@@ -1,107 +1,103 @@
 """Choosing reviewers and writing reviews.
 
-The first assignment rule: transnational (never the nomination's country or
-organisation), conflict-free, able to read the nomination, within capacity;
-best theme match first, then the lightest load, spreading over countries.
+Reviewers are chosen by the matcher (``reviewers/matching.py``): never from the
+nomination's country or organisation, never with a declared conflict, able to
+read it, available and within capacity; then the lightest heaviest load, the
+best expertise fit and the reviewers' bids. These services load its inputs,
+write its choice as reviews and record why a nomination is short.
 """
 
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nominations.models import NominationEvent
 from nominations.services import NominationError, event_record
 
-from .models import ConflictOfInterest, CriterionScore, Review, ReviewerProfile
+from . import matching
+from .models import CriterionScore, Review
+from .selectors import matching_inputs
+
+#: What the coordinator reads when a nomination is short of reviewers.
+SHORTFALL_REASONS = {
+    matching.Reason.OWN_COUNTRY: gettext_lazy(
+        "there are not enough active reviewers from other countries"
+    ),
+    matching.Reason.OWN_ORGANISATION: gettext_lazy(
+        "the other reviewers work for the nominating organisation"
+    ),
+    matching.Reason.CONFLICT: gettext_lazy(
+        "the other reviewers have a declared conflict of interest with it"
+    ),
+    matching.Reason.ALREADY_ASKED: gettext_lazy(
+        "the other reviewers were already asked, and declined"
+    ),
+    matching.Reason.LANGUAGE: gettext_lazy(
+        "not enough reviewers read its language (add an English summary to widen the pool)"
+    ),
+    matching.Reason.UNAVAILABLE: gettext_lazy(
+        "the other reviewers are unavailable during the review period"
+    ),
+    matching.Reason.CAPACITY: gettext_lazy(
+        "the eligible reviewers have no capacity left in this call"
+    ),
+}
 
 
-def _normalised(name):
-    return " ".join(name.casefold().split())
+def shortfall_message(shortfall, wanted):
+    return _("%(missing)d of %(wanted)d reviewers could not be found: %(reason)s.") % {
+        "missing": shortfall.missing,
+        "wanted": wanted,
+        "reason": SHORTFALL_REASONS[shortfall.reason],
+    }
 
 
-def reviewers_eligible(*, nomination):
-    """Reviewer profiles that may review ``nomination``, best candidates first."""
-    theme_ids = list(nomination.themes.values_list("pk", flat=True))
-    already_asked = Review.objects.filter(nomination=nomination).values("reviewer_id")
-    conflicted = ConflictOfInterest.objects.filter(
-        Q(nomination=nomination) | Q(organisation__iexact=nomination.organisation.strip())
-    ).values("reviewer_id")
-    profiles = (
-        ReviewerProfile.objects.filter(is_active=True)
-        .exclude(country_id=nomination.country_id)
-        .exclude(user_id__in=already_asked)
-        .exclude(user_id__in=conflicted)
-        .annotate(
-            open_load=Count(
-                "user__reviews",
-                filter=Q(user__reviews__status__in=Review.OPEN_STATUSES),
-                distinct=True,
-            ),
-            theme_fit=Count("expertise", filter=Q(expertise__in=theme_ids), distinct=True),
-        )
-        .select_related("user", "country")
-    )
-    organisation = _normalised(nomination.organisation)
-    readable = {nomination.language}
-    if nomination.english_summary or nomination.language == "en":
-        readable.add("en")
-    candidates = [
-        profile
-        for profile in profiles
-        if profile.open_load < profile.capacity
-        and _normalised(profile.organisation) != organisation
-        and readable & set(profile.languages)
+def reviews_create(*, nomination, user_ids, replaces=None):
+    """Write the chosen reviewers as reviews of ``nomination``, and say so in its history."""
+    reviews = [
+        Review.objects.create(nomination=nomination, reviewer_id=user_id, replaces=replaces)
+        for user_id in user_ids
     ]
-    candidates.sort(key=lambda p: (-p.theme_fit, p.open_load, p.user_id))
-    return candidates
-
-
-def _pick_spread_over_countries(candidates, count, taken_countries=()):
-    """Take the best candidates, preferring a country not yet represented."""
-    chosen = []
-    seen = set(taken_countries)
-    for profile in candidates:
-        if len(chosen) == count:
-            break
-        if profile.country_id not in seen:
-            chosen.append(profile)
-            seen.add(profile.country_id)
-    for profile in candidates:
-        if len(chosen) == count:
-            break
-        if profile not in chosen:
-            chosen.append(profile)
-    return chosen
-
-
-@transaction.atomic
-def reviews_assign(*, nomination):
-    """Give the nomination the call's number of reviewers; returns the new reviews."""
-    wanted = (
-        nomination.call.reviewers_per_nomination
-        - nomination.reviews.filter(
-            status__in=[*Review.OPEN_STATUSES, Review.Status.SUBMITTED]
-        ).count()
-    )
-    if wanted <= 0:
-        return []
-    chosen = _pick_spread_over_countries(reviewers_eligible(nomination=nomination), wanted)
-    reviews = [Review.objects.create(nomination=nomination, reviewer=p.user) for p in chosen]
     if reviews:
+        people = Review.objects.filter(pk__in=[r.pk for r in reviews]).values_list(
+            "reviewer__email", "reviewer__reviewer_profile__country__code"
+        )
         event_record(
             nomination=nomination,
-            action=NominationEvent.Action.REVIEWERS_ASSIGNED,
+            action=NominationEvent.Action.REVIEWER_REPLACED
+            if replaces
+            else NominationEvent.Action.REVIEWERS_ASSIGNED,
             role=NominationEvent.Role.SYSTEM,
-            outcome=", ".join(f"{p.user.email} ({p.country.code})" for p in chosen),
+            outcome=", ".join(f"{email} ({code})" for email, code in people),
         )
-    if len(reviews) < wanted:
+    return reviews
+
+
+def _match_one(nomination):
+    needs, candidates, bids = matching_inputs(call=nomination.call, nominations=[nomination])
+    (need,) = needs
+    if need.wanted == 0:
+        return need, matching.Result(assignments=[], shortfalls=[], loads={})
+    return need, matching.solve([need], candidates, bids=bids)
+
+
+def reviews_assign(*, nomination):
+    """Give the nomination the reviewers it still lacks; returns the new reviews.
+
+    Incremental: the reviewers it has are kept and count for the two-country rule.
+    A shortfall is recorded in its history with the constraint that ran out.
+    """
+    need, result = _match_one(nomination)
+    reviews = reviews_create(
+        nomination=nomination, user_ids=[a.user_id for a in result.assignments]
+    )
+    for shortfall in result.shortfalls:
         event_record(
             nomination=nomination,
             action=NominationEvent.Action.NO_REVIEWER_AVAILABLE,
             role=NominationEvent.Role.SYSTEM,
-            message=_("%(missing)d of %(wanted)d reviewers could not be found in the pool.")
-            % {"missing": wanted - len(reviews), "wanted": wanted},
+            message=shortfall_message(shortfall, need.wanted),
         )
     return reviews
 
@@ -110,29 +106,23 @@ def reviews_assign(*, nomination):
 def reviews_replace_declined(*, declined):
     """Choose someone in place of a reviewer who declined; ``None`` if nobody is eligible."""
     nomination = declined.nomination
-    others = nomination.reviews.exclude(pk=declined.pk).exclude(status=Review.Status.DECLINED)
-    taken_countries = others.values_list("reviewer__reviewer_profile__country_id", flat=True)
-    chosen = _pick_spread_over_countries(
-        reviewers_eligible(nomination=nomination), 1, taken_countries=taken_countries
-    )
-    if not chosen:
+    _need, result = _match_one(nomination)
+    if not result.assignments:
         event_record(
             nomination=nomination,
             action=NominationEvent.Action.NO_REVIEWER_AVAILABLE,
             role=NominationEvent.Role.SYSTEM,
-            message=_("No eligible reviewer is left to replace %(email)s.")
-            % {"email": declined.reviewer.email},
+            message=_("No eligible reviewer is left to replace %(email)s: %(reason)s.")
+            % {
+                "email": declined.reviewer.email,
+                "reason": SHORTFALL_REASONS[
+                    result.shortfalls[0].reason if result.shortfalls else matching.Reason.CAPACITY
+                ],
+            },
         )
         return None
-    profile = chosen[0]
-    replacement = Review.objects.create(
-        nomination=nomination, reviewer=profile.user, replaces=declined
-    )
-    event_record(
-        nomination=nomination,
-        action=NominationEvent.Action.REVIEWER_REPLACED,
-        role=NominationEvent.Role.SYSTEM,
-        outcome=f"{profile.user.email} ({profile.country.code})",
+    (replacement,) = reviews_create(
+        nomination=nomination, user_ids=[result.assignments[0].user_id], replaces=declined
     )
     return replacement
 

@@ -1,0 +1,384 @@
+"""Reviewer matching over a whole call, as a min-cost flow (OR-Tools).
+
+Pure data in, data out: the services load ``Need`` and ``Candidate`` rows from
+the database and write the reviews; nothing here touches Django.
+
+The hard rules are never traded against anything. A candidate is *eligible* for
+a nomination only when they are from another country and organisation, have no
+conflict with it, read its language and are available; capacity bounds the
+reviews a candidate holds in the call. Within those rules, in this order:
+
+1. **Coverage**: as many of the wanted reviews as the pool can give.
+2. **Countries**: a nomination with two or more reviewers gets them from at
+   least two countries whenever its eligible pool spans two countries and that
+   costs no coverage.
+3. **Load**: the heaviest load is as light as the pool allows (found by bisection
+   over the load bound; a bound is a capacity every reviewer must stay under).
+4. **Fit**: the greatest total expertise fit within that bound.
+5. **Bids**, then an even spread below the bound (each further review on a
+   reviewer costs a little more), break the remaining ties.
+
+Load comes before fit, as in OpenReview's matcher, where loads are bounds and
+affinity the objective: fit alone would pile reviews on the few best-matched
+reviewers up to their capacity. The ``load_slack`` argument lets the heaviest
+load exceed the minimum by that many reviews when it buys fit.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from ortools.graph.python import max_flow, min_cost_flow
+
+#: Fit is a whole number from 0 (no shared theme) to FIT_SCALE (every theme covered).
+FIT_SCALE = 100
+# Weights that make the costs lexicographic: one point of fit outweighs every bid,
+# and one bid outweighs the whole spread term (bounded by reviews x capacity).
+_FIT_WEIGHT = 10**10
+_BID_WEIGHT = 10**6
+
+
+class Reason:
+    """Why a candidate may not review a nomination, or why a nomination is short."""
+
+    OWN_COUNTRY = "own_country"
+    OWN_ORGANISATION = "own_organisation"
+    CONFLICT = "conflict"
+    LANGUAGE = "language"
+    UNAVAILABLE = "unavailable"
+    ALREADY_ASKED = "already_asked"
+    CAPACITY = "capacity"
+    #: Ordered as the constraints are applied when explaining a shortfall.
+    ORDER = (OWN_COUNTRY, OWN_ORGANISATION, CONFLICT, ALREADY_ASKED, LANGUAGE, UNAVAILABLE)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A reviewer as the matcher sees them."""
+
+    user_id: int
+    country_id: int
+    organisation: str  # normalised: casefolded, single spaces
+    languages: frozenset
+    expertise: frozenset  # theme ids
+    capacity: int  # most open reviews in the call
+    load: int = 0  # open reviews in the call already
+    unavailable_for: frozenset = frozenset()  # nomination ids whose review period they miss
+
+    @property
+    def room(self):
+        return max(self.capacity - self.load, 0)
+
+
+@dataclass(frozen=True)
+class Need:
+    """A nomination that wants ``wanted`` more reviewers."""
+
+    nomination_id: int
+    country_id: int
+    organisation: str  # normalised
+    languages: frozenset  # a reviewer must read one of these
+    themes: dict = field(default_factory=dict)  # theme id -> weight
+    wanted: int = 2
+    #: Reviewers it already has (kept) or had (declined): never proposed again.
+    excluded: frozenset = frozenset()
+    #: Reviewers who declared a conflict with it, or whom its nominator declared.
+    conflicted: frozenset = frozenset()
+    #: Countries of the reviewers it already has, for the two-country rule.
+    countries_held: frozenset = frozenset()
+
+
+@dataclass
+class Assignment:
+    nomination_id: int
+    user_id: int
+    fit: int
+    bid: int = 0
+
+
+@dataclass
+class Shortfall:
+    nomination_id: int
+    missing: int
+    reason: str  # a Reason value: the constraint that ran out
+
+
+@dataclass
+class Result:
+    assignments: list
+    shortfalls: list
+    #: Each candidate's load after the assignment (their earlier load included).
+    loads: dict
+
+    def for_nomination(self, nomination_id):
+        return [a for a in self.assignments if a.nomination_id == nomination_id]
+
+    @property
+    def total_fit(self):
+        return sum(a.fit for a in self.assignments)
+
+    @property
+    def max_load(self):
+        return max(self.loads.values(), default=0)
+
+    @property
+    def min_load(self):
+        return min(self.loads.values(), default=0)
+
+
+def fit(need, candidate):
+    """Share of the nomination's theme weight the candidate is expert in, 0..FIT_SCALE."""
+    total = sum(need.themes.values())
+    if not total:
+        return 0
+    covered = sum(weight for theme, weight in need.themes.items() if theme in candidate.expertise)
+    return round(FIT_SCALE * covered / total)
+
+
+def ineligibility(need, candidate):
+    """The first hard rule that keeps ``candidate`` from ``need``, or None."""
+    if candidate.country_id == need.country_id:
+        return Reason.OWN_COUNTRY
+    if candidate.organisation and candidate.organisation == need.organisation:
+        return Reason.OWN_ORGANISATION
+    if candidate.user_id in need.conflicted:
+        return Reason.CONFLICT
+    if candidate.user_id in need.excluded:
+        return Reason.ALREADY_ASKED
+    if not need.languages & candidate.languages:
+        return Reason.LANGUAGE
+    if need.nomination_id in candidate.unavailable_for:
+        return Reason.UNAVAILABLE
+    return None
+
+
+def shortfall_reason(need, candidates):
+    """Name the constraint that ran out: the first one that leaves too few candidates."""
+    remaining = list(candidates)
+    for reason in Reason.ORDER:
+        remaining = [c for c in remaining if _passes(need, c, reason)]
+        if len(remaining) < need.wanted:
+            return reason
+    return Reason.CAPACITY
+
+
+def _passes(need, candidate, reason):
+    checks = {
+        Reason.OWN_COUNTRY: lambda: candidate.country_id != need.country_id,
+        Reason.OWN_ORGANISATION: lambda: (
+            not (candidate.organisation and candidate.organisation == need.organisation)
+        ),
+        Reason.CONFLICT: lambda: candidate.user_id not in need.conflicted,
+        Reason.ALREADY_ASKED: lambda: candidate.user_id not in need.excluded,
+        Reason.LANGUAGE: lambda: bool(need.languages & candidate.languages),
+        Reason.UNAVAILABLE: lambda: need.nomination_id not in candidate.unavailable_for,
+    }
+    return checks[reason]()
+
+
+class _Network:
+    """source -> nomination -> (nomination, country) -> reviewer -> sink."""
+
+    def __init__(self, needs, candidates, edges, country_caps):
+        self.needs = needs
+        self.candidates = candidates
+        self.edges = edges  # [(need index, candidate index, fit, bid)]
+        self.country_caps = country_caps  # (need index, country id) -> most reviewers from it
+        self.source, self.sink = 0, 1
+        self.need_node = {i: 2 + i for i in range(len(needs))}
+        next_node = 2 + len(needs)
+        self.candidate_node = {j: next_node + j for j in range(len(candidates))}
+        next_node += len(candidates)
+        self.group_node = {}
+        for i, j, _fit, _bid in edges:
+            key = (i, candidates[j].country_id)
+            if key not in self.group_node:
+                self.group_node[key] = next_node
+                next_node += 1
+
+    def _arcs(self, bound, *, costs):
+        """Yield (tail, head, capacity, cost, edge index or None)."""
+        for i, need in enumerate(self.needs):
+            yield self.source, self.need_node[i], need.wanted, 0, None
+        for (i, country), node in self.group_node.items():
+            cap = self.country_caps.get((i, country), self.needs[i].wanted)
+            yield self.need_node[i], node, cap, 0, None
+        for index, (i, j, fit_, bid) in enumerate(self.edges):
+            cost = -(fit_ * _FIT_WEIGHT + bid * _BID_WEIGHT) if costs else 0
+            group = self.group_node[(i, self.candidates[j].country_id)]
+            yield group, self.candidate_node[j], 1, cost, index
+        for j, candidate in enumerate(self.candidates):
+            room = min(candidate.room, max(bound - candidate.load, 0))
+            if not costs:
+                yield self.candidate_node[j], self.sink, room, 0, None
+                continue
+            # One arc per further review, each dearer: the solver fills the lightest first.
+            for extra in range(room):
+                yield self.candidate_node[j], self.sink, 1, candidate.load + extra + 1, None
+
+    def max_flow(self, bound):
+        solver = max_flow.SimpleMaxFlow()
+        for tail, head, capacity, _cost, _edge in self._arcs(bound, costs=False):
+            solver.add_arc_with_capacity(tail, head, capacity)
+        status = solver.solve(self.source, self.sink)
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"max flow failed: {status}")
+        return solver.optimal_flow()
+
+    def min_cost_flow(self, bound):
+        """The assignment arcs used by a max flow of least cost, and the flow's size."""
+        solver = min_cost_flow.SimpleMinCostFlow()
+        edge_of_arc = {}
+        for tail, head, capacity, cost, edge in self._arcs(bound, costs=True):
+            arc = solver.add_arc_with_capacity_and_unit_cost(tail, head, capacity, cost)
+            if edge is not None:
+                edge_of_arc[arc] = edge
+        # The most the source could send; the solver sends as much of it as fits.
+        demand = sum(need.wanted for need in self.needs)
+        solver.set_node_supply(self.source, demand)
+        solver.set_node_supply(self.sink, -demand)
+        status = solver.solve_max_flow_with_min_cost()
+        if status != solver.OPTIMAL:
+            raise RuntimeError(f"min cost flow failed: {status}")
+        used = [edge for arc, edge in edge_of_arc.items() if solver.flow(arc) > 0]
+        return used, solver.maximum_flow()
+
+
+def solve(needs, candidates, *, bids=None, load_slack=0):
+    """Assign reviewers to every need at once; returns a ``Result``.
+
+    ``bids`` maps (nomination id, user id) to a preference level (0 none, 1
+    willing, 2 eager). Existing loads count towards every bound.
+    """
+    bids = bids or {}
+    needs = [need for need in needs if need.wanted > 0]
+    edges = []
+    eligible = defaultdict(list)  # need index -> candidate indexes
+    for i, need in enumerate(needs):
+        for j, candidate in enumerate(candidates):
+            if ineligibility(need, candidate) is None:
+                bid = bids.get((need.nomination_id, candidate.user_id), 0)
+                edges.append((i, j, fit(need, candidate), bid))
+                eligible[i].append(j)
+    ceiling = max((c.capacity for c in candidates), default=0)
+
+    # 1. Coverage, without the two-country rule: the most the pool can give.
+    free = _Network(needs, candidates, edges, country_caps={})
+    coverage = free.max_flow(ceiling)
+
+    # 2. The two-country rule where the eligible pool spans two countries, lifted again
+    # for nominations it would leave short until coverage is whole.
+    caps = {}
+    for i, need in enumerate(needs):
+        caps.update(_country_caps(i, need, {candidates[j].country_id for j in eligible[i]}))
+    network = _Network(needs, candidates, edges, country_caps=caps)
+    while caps and network.max_flow(ceiling) < coverage:
+        used, _flow = network.min_cost_flow(ceiling)
+        got = defaultdict(int)
+        for edge in used:
+            got[edges[edge][0]] += 1
+        short = {i for (i, _country) in caps if got[i] < needs[i].wanted}
+        caps = {key: cap for key, cap in caps.items() if short and key[0] not in short}
+        network = _Network(needs, candidates, edges, country_caps=caps)
+
+    # 3. The lightest heaviest load that keeps the coverage.
+    low, high = 0, ceiling
+    while low < high:
+        middle = (low + high) // 2
+        if network.max_flow(middle) >= coverage:
+            high = middle
+        else:
+            low = middle + 1
+    bound = low + load_slack
+
+    # 4 and 5. Fit, bids and spread within that bound.
+    used, flow = network.min_cost_flow(bound)
+    assert flow == coverage, (flow, coverage)
+    assignments = [
+        Assignment(
+            nomination_id=needs[edges[e][0]].nomination_id,
+            user_id=candidates[edges[e][1]].user_id,
+            fit=edges[e][2],
+            bid=edges[e][3],
+        )
+        for e in sorted(used)
+    ]
+    return _result(needs, candidates, assignments)
+
+
+def _country_caps(i, need, eligible_countries):
+    """Caps per country that leave room for a second country, where the pool has one.
+
+    With no reviewer yet, no country may give all of them; with reviewers from one
+    country, that country may not give all the new ones. Two countries held: no caps.
+    """
+    held = set(need.countries_held)
+    if len(held) >= 2 or need.wanted + len(held) < 2:
+        return {}
+    if len(eligible_countries | held) < 2:
+        return {}
+    if not held:
+        return {(i, country): need.wanted - 1 for country in eligible_countries}
+    (country,) = held
+    return {(i, country): need.wanted - 1} if country in eligible_countries else {}
+
+
+def greedy(needs, candidates, *, bids=None):
+    """The baseline: one nomination at a time, best fit first, then lightest load.
+
+    Prefers a country the nomination does not have yet, as the first rule did.
+    """
+    bids = bids or {}
+    loads = {c.user_id: c.load for c in candidates}
+    assignments = []
+    for need in needs:
+        pool = [c for c in candidates if ineligibility(need, c) is None]
+        pool.sort(
+            key=lambda c: (
+                -fit(need, c),
+                -bids.get((need.nomination_id, c.user_id), 0),
+                loads[c.user_id],
+                c.user_id,
+            )
+        )
+        chosen, countries = [], set(need.countries_held)
+        for prefer_new_country in (True, False):
+            for candidate in pool:
+                if len(chosen) == need.wanted:
+                    break
+                if candidate in chosen or loads[candidate.user_id] >= candidate.capacity:
+                    continue
+                if prefer_new_country and candidate.country_id in countries:
+                    continue
+                chosen.append(candidate)
+                countries.add(candidate.country_id)
+                loads[candidate.user_id] += 1
+        assignments += [
+            Assignment(
+                nomination_id=need.nomination_id,
+                user_id=c.user_id,
+                fit=fit(need, c),
+                bid=bids.get((need.nomination_id, c.user_id), 0),
+            )
+            for c in chosen
+        ]
+    return _result(needs, candidates, assignments)
+
+
+def _result(needs, candidates, assignments):
+    loads = {c.user_id: c.load for c in candidates}
+    given = defaultdict(int)
+    for assignment in assignments:
+        loads[assignment.user_id] += 1
+        given[assignment.nomination_id] += 1
+    shortfalls = []
+    for need in needs:
+        missing = need.wanted - given[need.nomination_id]
+        if missing > 0:
+            shortfalls.append(
+                Shortfall(
+                    nomination_id=need.nomination_id,
+                    missing=missing,
+                    reason=shortfall_reason(need, candidates),
+                )
+            )
+    return Result(assignments=assignments, shortfalls=shortfalls, loads=loads)
