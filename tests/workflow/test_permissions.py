@@ -463,8 +463,10 @@ def test_reviewer_never_sees_other_reviewers_identities_or_scores(client, world)
             assert secret not in page
 
 
-def test_reviewer_never_sees_the_nominators_contact(client, world):
+def test_reviewer_never_sees_the_nominators_contact_nor_declared_conflicts(client, world):
     nomination = world.nominations["review"]
+    nomination.conflicts_declared = "Distrusted Institute"
+    nomination.save(update_fields=["conflicts_declared"])
 
     detail = get_as(client, world.reviewer_a, nomination_url("detail", nomination))
     task_page = get_as(client, world.reviewer_a, task_url(world.review_task_a))
@@ -473,6 +475,10 @@ def test_reviewer_never_sees_the_nominators_contact(client, world):
         page = response.content.decode()
         assert (response.status_code, nomination.contact_email in page) == (200, False)
         assert nomination.contact_name not in page
+        assert "Distrusted Institute" not in page
+    # Its national coordinator does see them.
+    coordinator_page = get_as(client, world.coordinator, nomination_url("detail", nomination))
+    assert "Distrusted Institute" in coordinator_page.content.decode()
 
 
 def test_selection_page_is_404_for_reviewers_even_those_who_reviewed(client, world):
