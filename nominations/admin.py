@@ -63,7 +63,10 @@ class CallAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        (_("Reviewer matching"), {"fields": ["reviewers_per_nomination", "bidding_enabled"]}),
+        (
+            _("Reviewer matching"),
+            {"fields": ["reviewers_per_nomination", "assign_in_bulk", "bidding_enabled"]},
+        ),
         (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
     ]
 

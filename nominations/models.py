@@ -103,6 +103,14 @@ class Call(models.Model):
             "Whoever must act is reminded this many days before the deadline, e.g. [7, 1]."
         ),
     )
+    assign_in_bulk = models.BooleanField(
+        _("assign reviewers in bulk"),
+        default=False,
+        help_text=_(
+            "Accepted nominations wait for a coordinator to assign the whole call's "
+            "reviewers at once, instead of getting them on acceptance."
+        ),
+    )
     bidding_enabled = models.BooleanField(
         _("reviewers may bid"),
         default=False,
@@ -359,6 +367,8 @@ class NominationEvent(models.Model):
         REVIEW_DECLINED = "review_declined", _("Review declined")
         REVIEWER_REPLACED = "reviewer_replaced", _("Replacement reviewer assigned")
         NO_REVIEWER_AVAILABLE = "no_reviewer_available", _("No eligible reviewer available")
+        REVIEWER_ADDED_BY_HAND = "reviewer_added_by_hand", _("Reviewer assigned by a coordinator")
+        REVIEWERS_SETTLED = "reviewers_settled", _("Peer review goes on with fewer reviewers")
         REVIEWS_COMPLETE = "reviews_complete", _("Peer review complete")
         DECIDED = "decided", _("Selection decided")
 

@@ -28,6 +28,8 @@ NODE_NAMES = {
     str(NominationFlow.revise): "revise",
     str(NominationFlow.review): "review",
     str(NominationFlow.select): "select",
+    str(NominationFlow.find_reviewers): "find_reviewers",
+    str(NominationFlow.find_replacement): "find_replacement",
 }
 
 
@@ -161,12 +163,14 @@ def reminders_send(*, now=None):
             # open it, the nomination itself (leads do not see a nomination in screening).
             escalation_item = {
                 **item,
-                "url": "" if node == "screen" else absolute_url(f"/nominations/{nomination_id}/"),
+                "url": ""
+                if node in ("screen", "find_reviewers", "find_replacement")
+                else absolute_url(f"/nominations/{nomination_id}/"),
                 "holder_ids": sorted({owner_id} if owner_id else coordinators[country_id]),
             }
             if node in ("review", "revise"):
                 people = coordinators[country_id]
-            elif node == "screen":
+            elif node in ("screen", "find_reviewers", "find_replacement"):
                 people = leads[call_id]
             else:
                 people = admins

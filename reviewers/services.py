@@ -7,6 +7,8 @@ best expertise fit and the reviewers' bids. These services load its inputs,
 write its choice as reviews and record why a nomination is short.
 """
 
+from dataclasses import dataclass, field
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +18,7 @@ from nominations.models import NominationEvent
 from nominations.services import NominationError, event_record
 
 from . import matching
-from .models import CriterionScore, Review
+from .models import CriterionScore, Review, ReviewerProfile
 from .selectors import matching_inputs
 
 #: What the coordinator reads when a nomination is short of reviewers.
@@ -43,6 +45,149 @@ SHORTFALL_REASONS = {
         "the eligible reviewers have no capacity left in this call"
     ),
 }
+
+
+#: Why a coordinator may not assign a reviewer by hand (the hard rules).
+REFUSALS = {
+    matching.Reason.OWN_COUNTRY: gettext_lazy("is from the nomination's country"),
+    matching.Reason.OWN_ORGANISATION: gettext_lazy("works for the nominating organisation"),
+    matching.Reason.CONFLICT: gettext_lazy("has a declared conflict of interest with it"),
+    matching.Reason.ALREADY_ASKED: gettext_lazy("was already asked to review it"),
+    matching.Reason.LANGUAGE: gettext_lazy("does not read its language"),
+    matching.Reason.UNAVAILABLE: gettext_lazy("is unavailable during the review period"),
+    matching.Reason.CAPACITY: gettext_lazy("has no capacity left in this call"),
+}
+
+
+@dataclass
+class Choice:
+    """One reviewer as a coordinator weighs them for a nomination."""
+
+    user: object
+    country: object
+    fit: int
+    load: int
+    capacity: int
+    refusal: str = ""  # a hard rule it breaks: the choice is refused
+    warnings: list = field(default_factory=list)  # soft rules it breaks
+
+
+def reviewer_choices(*, nomination):
+    """Every active reviewer with their fit, load, and what assigning them would break.
+
+    Valid choices first, best fit and lightest load first.
+    """
+    (need,), candidates, bids = matching_inputs(call=nomination.call, nominations=[nomination])
+    profiles = ReviewerProfile.objects.filter(
+        user_id__in=[c.user_id for c in candidates]
+    ).select_related("user", "country")
+    profiles = {p.user_id: p for p in profiles}
+    valid = [c for c in candidates if matching.ineligibility(need, c) is None and c.room]
+    other_countries = {c.country_id for c in valid} - set(need.countries_held)
+    choices = []
+    for candidate in candidates:
+        profile = profiles[candidate.user_id]
+        choice = Choice(
+            user=profile.user,
+            country=profile.country,
+            fit=matching.fit(need, candidate),
+            load=candidate.load,
+            capacity=candidate.capacity,
+        )
+        reason = matching.ineligibility(need, candidate) or (
+            None if candidate.room else matching.Reason.CAPACITY
+        )
+        if reason:
+            choice.refusal = REFUSALS[reason]
+        else:
+            choice.warnings = _soft_warnings(need, candidate, choice, valid, other_countries, bids)
+        choices.append(choice)
+    choices.sort(key=lambda c: (bool(c.refusal), len(c.warnings), -c.fit, c.load, c.user.pk))
+    return choices
+
+
+def _soft_warnings(need, candidate, choice, valid, other_countries, bids):
+    warnings = []
+    if need.themes and choice.fit == 0:
+        warnings.append(_("shares none of the nomination's themes"))
+    if candidate.country_id in need.countries_held and other_countries:
+        warnings.append(
+            _(
+                "would be a second reviewer from %(country)s while reviewers from other "
+                "countries are free"
+            )
+            % {"country": choice.country.name}
+        )
+    if any(
+        other.user_id != candidate.user_id
+        and matching.fit(need, other) >= choice.fit
+        and other.load < candidate.load
+        for other in valid
+    ):
+        warnings.append(_("another reviewer fits as well with a lighter load"))
+    if (
+        bids
+        and not bids.get((need.nomination_id, candidate.user_id))
+        and any(bids.get((need.nomination_id, other.user_id)) for other in valid)
+    ):
+        warnings.append(_("other reviewers asked to review it"))
+    return warnings
+
+
+@dataclass
+class Proposal:
+    """The matcher's proposal for several nominations at once, ready to show."""
+
+    result: matching.Result
+    needs: dict  # nomination id -> Need
+    users: dict  # user id -> user, with reviewer_profile and country
+    capacities: dict  # user id -> capacity
+    loads_before: dict  # user id -> open reviews in the call before
+
+    def rows(self, nominations):
+        """[(nomination, [(user, fit, bid)], shortfall message or "")] in the given order."""
+        shortfalls = {s.nomination_id: s for s in self.result.shortfalls}
+        rows = []
+        for nomination in nominations:
+            pairs = [
+                (self.users[a.user_id], a.fit, a.bid)
+                for a in self.result.for_nomination(nomination.pk)
+            ]
+            shortfall = shortfalls.get(nomination.pk)
+            need = self.needs[nomination.pk]
+            rows.append(
+                (nomination, pairs, shortfall_message(shortfall, need.wanted) if shortfall else "")
+            )
+        return rows
+
+    def load_rows(self):
+        """[(user, before, after, capacity)] of each reviewer who gets reviews, heaviest first."""
+        rows = [
+            (self.users[user_id], self.loads_before[user_id], after, self.capacities[user_id])
+            for user_id, after in self.result.loads.items()
+            if after > self.loads_before[user_id]
+        ]
+        rows.sort(key=lambda row: (-row[2], row[0].pk))
+        return rows
+
+
+def assignment_propose(*, call, nominations):
+    """Solve the assignment of ``nominations`` of ``call`` together; returns a ``Proposal``."""
+    needs, candidates, bids = matching_inputs(call=call, nominations=nominations)
+    result = matching.solve(needs, candidates, bids=bids)
+    users = {
+        profile.user_id: profile.user
+        for profile in ReviewerProfile.objects.filter(
+            user_id__in=[c.user_id for c in candidates]
+        ).select_related("user__reviewer_profile__country")
+    }
+    return Proposal(
+        result=result,
+        needs={need.nomination_id: need for need in needs},
+        users=users,
+        capacities={c.user_id: c.capacity for c in candidates},
+        loads_before={c.user_id: c.load for c in candidates},
+    )
 
 
 def shortfall_message(shortfall, wanted):

@@ -7,12 +7,16 @@ nominations and reviewers apps, which this flow calls and routes on.
                           |-- changes requested -> revise -> screen
                           |-- rejected -> rejected (end)
                           `-- accepted -> assign_reviewers -> reviewers_found
-                                 reviewers_found: no -> close_review
-                                 yes -> review_split -> review (one per reviewer)
+                                 reviewers_found: short -> find_reviewers (coordinators)
+                                     -> reviewers_settled: none -> close_review
+                                 all (or settled) -> review_split -> review (one per reviewer)
                                      review -> review_outcome
                                         declined -> replace_reviewer -> replacement_found
                                             yes -> review (the replacement)
-                                            no  -> reviews_done
+                                            no  -> replacement_missing
+                                                given up -> reviews_done
+                                                else -> find_replacement (coordinators)
+                                                    -> replacement_found
                                         submitted -> reviews_done
                                  reviews_done (join) -> close_review -> select -> selected (end)
 """
@@ -27,6 +31,7 @@ from nominations.models import Nomination
 from nominations.services import nomination_reviews_complete
 from notifications.services import task_assigned_notify
 from reviewers.models import Review
+from reviewers.selectors import HELD_STATUSES
 from reviewers.services import reviews_assign, reviews_replace_declined
 
 from .deadlines import task_deadline_set
@@ -75,8 +80,24 @@ class NominationFlow(flow.Flow):
     )
 
     reviewers_found = (
+        flow.If(this.has_all_reviewers)
+        .Annotation(title=_("All reviewers found?"))
+        .Then(this.review_split)
+        .Else(this.find_reviewers)
+    )
+
+    # The matcher found too few valid reviewers (or the call assigns in bulk): the
+    # coordinators find more, assign one by hand, or go on with those it has.
+    find_reviewers = (
+        flow.View(our_task_page)
+        .Annotation(title=_("Reviewers needed"))
+        .onCreate(this.task_created)
+        .Next(this.reviewers_settled)
+    )
+
+    reviewers_settled = (
         flow.If(this.has_open_reviews)
-        .Annotation(title=_("Any eligible reviewer?"))
+        .Annotation(title=_("Any reviewer?"))
         .Then(this.review_split)
         .Else(this.close_review)
     )
@@ -112,7 +133,21 @@ class NominationFlow(flow.Flow):
         flow.If(this.has_review)
         .Annotation(title=_("Replacement found?"))
         .Then(this.review, task_data=this.same_review)
-        .Else(this.reviews_done)
+        .Else(this.replacement_missing, task_data=this.same_data)
+    )
+
+    replacement_missing = (
+        flow.If(this.replacement_given_up)
+        .Annotation(title=_("Go on without?"))
+        .Then(this.reviews_done)
+        .Else(this.find_replacement, task_data=this.same_data)
+    )
+
+    find_replacement = (
+        flow.View(our_task_page)
+        .Annotation(title=_("Replacement needed"))
+        .onCreate(this.task_created)
+        .Next(this.replacement_found, task_data=this.same_data)
     )
 
     reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.close_review)
@@ -138,6 +173,9 @@ class NominationFlow(flow.Flow):
         "screen": "screening_days",
         "revise": "revision_days",
         "review": "review_days",
+        # Finding reviewers is the coordinators' part of screening.
+        "find_reviewers": "screening_days",
+        "find_replacement": "screening_days",
         "select": "selection_days",
     }
 
@@ -162,7 +200,7 @@ class NominationFlow(flow.Flow):
         """People told about a new task; the nominator hears of changes from the screening."""
         nomination = activation.process.nomination
         node = activation.flow_task
-        if node == self.screen:
+        if node in (self.screen, self.find_reviewers, self.find_replacement):
             return nomination.country.coordinators.all()
         if node == self.select:
             return nomination.call.leads.all()
@@ -180,7 +218,14 @@ class NominationFlow(flow.Flow):
         return activation.process.nomination.nominator
 
     def choose_reviewers(self, activation):
-        reviews_assign(nomination=activation.process.nomination)
+        nomination = activation.process.nomination
+        if not nomination.call.assign_in_bulk:
+            reviews_assign(nomination=nomination)
+
+    def has_all_reviewers(self, activation):
+        nomination = activation.process.nomination
+        held = Review.objects.filter(nomination=nomination, status__in=HELD_STATUSES).count()
+        return held >= nomination.call.reviewers_per_nomination
 
     def has_open_reviews(self, activation):
         return bool(self.open_reviews(activation))
@@ -208,10 +253,19 @@ class NominationFlow(flow.Flow):
         activation.task.data["replacement_review_id"] = replacement.pk if replacement else None
 
     def replacement_review(self, activation):
-        return {"review_id": activation.task.data["replacement_review_id"]}
+        return {
+            "review_id": activation.task.data["replacement_review_id"],
+            "declined_review_id": activation.task.data["review_id"],
+        }
+
+    def same_data(self, activation):
+        return dict(activation.task.data)
 
     def has_review(self, activation):
-        return activation.task.data["review_id"] is not None
+        return activation.task.data.get("review_id") is not None
+
+    def replacement_given_up(self, activation):
+        return bool(activation.task.data.get("given_up"))
 
     def finish_review_stage(self, activation):
         nomination_reviews_complete(nomination=activation.process.nomination)

@@ -42,3 +42,28 @@ class SelectionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("The nominator reads this with the outcome."),
     )
+
+
+class ReviewerByHandForm(forms.Form):
+    """A coordinator picks a reviewer; ``choices`` come from ``reviewer_choices``."""
+
+    reviewer = forms.TypedChoiceField(label=_("Reviewer"), coerce=int, widget=forms.RadioSelect)
+    confirmed = forms.BooleanField(
+        label=_("I have read the warnings and assign this reviewer anyway"), required=False
+    )
+
+    def __init__(self, *args, choices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reviewer"].choices = [
+            (choice.user.pk, choice.user.get_full_name() or choice.user.email)
+            for choice in choices
+            if not choice.refusal
+        ]
+
+
+class GoOnForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why it goes on without all its reviewers"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded in the nomination's history."),
+    )

@@ -10,12 +10,17 @@ from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
 
 #: Tasks any coordinator of the nomination's country, or any lead of its call, may take.
+COORDINATOR_NODES = (
+    NominationFlow.screen,
+    NominationFlow.find_reviewers,
+    NominationFlow.find_replacement,
+)
 POOL_NODES = {
-    NominationFlow.screen: "coordinator",
+    **dict.fromkeys(COORDINATOR_NODES, "coordinator"),
     NominationFlow.select: "lead",
 }
 HUMAN_NODES = (
-    NominationFlow.screen,
+    *COORDINATOR_NODES,
     NominationFlow.revise,
     NominationFlow.review,
     NominationFlow.select,
@@ -23,10 +28,10 @@ HUMAN_NODES = (
 
 
 def _pool_q(user, prefix=""):
-    """Q for tasks of the pools ``user`` belongs to (screening and selection)."""
+    """Q for tasks of the pools ``user`` belongs to (coordinators' and selection)."""
     nomination = f"{prefix}process__nominationprocess__nomination__"
     return Q(
-        **{f"{prefix}flow_task": NominationFlow.screen},
+        **{f"{prefix}flow_task__in": COORDINATOR_NODES},
         **{f"{nomination}country__coordinators": user},
     ) | Q(
         **{f"{prefix}flow_task": NominationFlow.select},
@@ -138,3 +143,24 @@ def user_roles(user):
     if user.is_staff:
         roles.add("admin")
     return roles
+
+
+def tasks_awaiting_reviewers(*, call, user):
+    """Open "reviewers needed" tasks of ``call`` that ``user`` may act on, oldest first."""
+    if not user.is_authenticated:
+        return Task.objects.none()
+    tasks = Task.objects.filter(
+        flow_task=NominationFlow.find_reviewers,
+        status__in=OPEN_TASK_STATUSES,
+        process__nominationprocess__nomination__call=call,
+    )
+    if not user.is_staff:
+        tasks = tasks.filter(process__nominationprocess__nomination__country__coordinators=user)
+    return tasks.select_related("process__nominationprocess__nomination__country").order_by(
+        "created", "pk"
+    )
+
+
+def may_assign_in_bulk(*, user):
+    """Admins, and national coordinators for their countries' nominations."""
+    return user.is_authenticated and (user.is_staff or is_coordinator(user))

@@ -25,7 +25,15 @@ from nominations.services import (
 from notifications.models import Message
 from notifications.services import nominator_notify
 from reviewers.models import Review
-from reviewers.services import review_mark_submitted, review_scores_save
+from reviewers.selectors import HELD_STATUSES
+from reviewers.services import (
+    review_mark_submitted,
+    review_scores_save,
+    reviewer_choices,
+    reviews_assign,
+    reviews_create,
+    reviews_replace_declined,
+)
 
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
@@ -39,12 +47,11 @@ class TaskUnavailable(Exception):
 
 
 @contextmanager
-def human_task(*, task_id, node, user):
-    """Run one person's action on an open task, then move the flow on.
+def open_task_locked(*, task_id, nodes, user):
+    """The open task ``task_id`` of one of ``nodes``, under the process lock, for ``user``.
 
-    Yields the task's activation; the caller changes the domain inside the
-    block. On leaving it the task is completed and the next steps created,
-    all in one transaction under the process lock.
+    Raises ``PermissionDenied`` if it is not theirs to act on and
+    ``TaskUnavailable`` if it is done or cancelled.
     """
     from .selectors import can_act_on_task
 
@@ -53,10 +60,32 @@ def human_task(*, task_id, node, user):
         raise TaskUnavailable(_("This task does not exist any more."))
     with transaction.atomic(), NominationFlow.lock(process_id):
         task = Task.objects.select_related("owner").get(pk=task_id)
-        if task.flow_task != node or not can_act_on_task(user=user, task=task):
+        if task.flow_task not in nodes or not can_act_on_task(user=user, task=task):
             raise PermissionDenied
         if task.status not in OPEN_TASK_STATUSES:
             raise TaskUnavailable(task_unavailable_message(task))
+        yield task
+
+
+def _task_complete(task, user, **data):
+    """Finish an open task (inside ``open_task_locked``) and create the next steps."""
+    activation = task.flow_task.activation_class(task)
+    if task.owner_id is None:
+        activation.assign(user)
+    activation.start(None)
+    activation.task.data = {**(activation.task.data or {}), **data}
+    activation.execute()
+
+
+@contextmanager
+def human_task(*, task_id, node, user):
+    """Run one person's action on an open task, then move the flow on.
+
+    Yields the task's activation; the caller changes the domain inside the
+    block. On leaving it the task is completed and the next steps created,
+    all in one transaction under the process lock.
+    """
+    with open_task_locked(task_id=task_id, nodes=(node,), user=user) as task:
         activation = node.activation_class(task)
         if task.owner_id is None:
             activation.assign(user)
@@ -233,3 +262,157 @@ def selection_decide(*, task_id, by, outcome, rationale):
             outcome=decision.outcome,
         )
     return decision
+
+
+# --- coordinators finding reviewers -----------------------------------------------------
+
+FINDING_NODES = (NominationFlow.find_reviewers, NominationFlow.find_replacement)
+
+
+class SoftRulesBroken(NominationError):
+    """A reviewer chosen by hand breaks soft rules; the coordinator must confirm."""
+
+    def __init__(self, warnings):
+        super().__init__(
+            _("Please confirm: this reviewer %(warnings)s.")
+            % {"warnings": "; ".join(str(w) for w in warnings)}
+        )
+        self.warnings = warnings
+
+
+def _declined_review(task):
+    return Review.objects.select_related("reviewer").get(pk=task.data["declined_review_id"])
+
+
+def _has_all_reviewers(nomination):
+    held = Review.objects.filter(nomination=nomination, status__in=HELD_STATUSES).count()
+    return held >= nomination.call.reviewers_per_nomination
+
+
+def reviewers_find_again(*, task_id, by):
+    """Run the matcher again (the pool may have changed); True if the task is now done.
+
+    A nomination short of reviewers goes on to peer review once it has them
+    all; a missing replacement, once one is found.
+    """
+    with open_task_locked(task_id=task_id, nodes=FINDING_NODES, user=by) as task:
+        nomination = task.process.nominationprocess.nomination
+        if task.flow_task == NominationFlow.find_replacement:
+            replacement = reviews_replace_declined(declined=_declined_review(task))
+            if replacement is None:
+                return False
+            _task_complete(task, by, review_id=replacement.pk)
+            return True
+        reviews_assign(nomination=nomination)
+        if not _has_all_reviewers(nomination):
+            return False
+        _task_complete(task, by)
+        return True
+
+
+def reviewer_add_by_hand(*, task_id, by, reviewer_id, confirmed=False):
+    """A coordinator assigns a reviewer of their choice; True if the task is now done.
+
+    A hard rule broken refuses the choice; soft rules broken need ``confirmed``.
+    """
+    with open_task_locked(task_id=task_id, nodes=FINDING_NODES, user=by) as task:
+        nomination = task.process.nominationprocess.nomination
+        choice = next(
+            (c for c in reviewer_choices(nomination=nomination) if c.user.pk == reviewer_id),
+            None,
+        )
+        if choice is None:
+            raise NominationError(_("This person is not an active reviewer."))
+        if choice.refusal:
+            raise NominationError(
+                _("%(name)s cannot review this nomination: %(reason)s.")
+                % {
+                    "name": choice.user.get_full_name() or choice.user.email,
+                    "reason": choice.refusal,
+                }
+            )
+        if choice.warnings and not confirmed:
+            raise SoftRulesBroken(choice.warnings)
+        replacing = task.flow_task == NominationFlow.find_replacement
+        review = Review.objects.create(
+            nomination=nomination,
+            reviewer=choice.user,
+            replaces=_declined_review(task) if replacing else None,
+        )
+        event_record(
+            nomination=nomination,
+            action=Action.REVIEWER_ADDED_BY_HAND,
+            actor=by,
+            role=Role.COORDINATOR,
+            outcome=f"{choice.user.email} ({choice.country.code})",
+            message="; ".join(str(w) for w in choice.warnings),
+        )
+        if replacing:
+            _task_complete(task, by, review_id=review.pk)
+            return True
+        if _has_all_reviewers(nomination):
+            _task_complete(task, by)
+            return True
+        return False
+
+
+def reviewers_go_on(*, task_id, by, note):
+    """Go on with the reviewers the nomination has (maybe none: straight to selection)."""
+    if not note.strip():
+        raise NominationError(_("Please say why the nomination goes on without all its reviewers."))
+    with open_task_locked(task_id=task_id, nodes=FINDING_NODES, user=by) as task:
+        nomination = task.process.nominationprocess.nomination
+        event_record(
+            nomination=nomination,
+            action=Action.REVIEWERS_SETTLED,
+            actor=by,
+            role=Role.COORDINATOR,
+            message=note,
+        )
+        if task.flow_task == NominationFlow.find_replacement:
+            _task_complete(task, by, given_up=True)
+        else:
+            _task_complete(task, by)
+
+
+def reviewers_assign_in_bulk(*, by, pairs):
+    """Confirm a bulk proposal: ``pairs`` is [(task id, reviewer id)] as the coordinator kept it.
+
+    Every pair is checked again against the hard rules (the pool may have changed
+    since the preview); a broken one is refused and reported. A nomination that
+    then has all its reviewers goes on to peer review. Returns
+    ``(assigned, refused messages, nominations gone on)``.
+    """
+    by_task = {}
+    for task_id, reviewer_id in pairs:
+        by_task.setdefault(task_id, []).append(reviewer_id)
+    assigned, refused, gone_on = 0, [], 0
+    for task_id, reviewer_ids in by_task.items():
+        try:
+            with open_task_locked(
+                task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
+            ) as task:
+                nomination = task.process.nominationprocess.nomination
+                choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
+                valid = []
+                for reviewer_id in reviewer_ids:
+                    choice = choices.get(reviewer_id)
+                    if choice is None or choice.refusal:
+                        refused.append(
+                            _("“%(title)s”: a proposed reviewer %(reason)s.")
+                            % {
+                                "title": nomination.title,
+                                "reason": choice.refusal if choice else _("is no longer active"),
+                            }
+                        )
+                        continue
+                    valid.append(choice)
+                # Capacity is checked per reviewer above; choices are re-read per nomination.
+                reviews_create(nomination=nomination, user_ids=[c.user.pk for c in valid])
+                assigned += len(valid)
+                if _has_all_reviewers(nomination):
+                    _task_complete(task, by)
+                    gone_on += 1
+        except TaskUnavailable:
+            refused.append(_("A nomination was dealt with by someone else meanwhile."))
+    return assigned, refused, gone_on

@@ -7,4 +7,5 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("tasks/", views.inbox, name="inbox"),
     path("tasks/<int:task_pk>/", views.task_detail, name="task"),
+    path("calls/<int:call_pk>/reviewers/", views.bulk_assign, name="bulk_assign"),
 ]

@@ -5,18 +5,26 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from nominations.models import Nomination, NominationEvent, SelectionDecision
+from nominations.services import NominationError
 from reviewers.models import Review
+from reviewers.services import assignment_propose
 from workflow.flows import NominationFlow
 from workflow.services import (
     ScreeningDecision,
+    SoftRulesBroken,
     nomination_resubmit,
     nomination_screen,
     nomination_submit,
     review_decline,
     review_submit,
+    reviewer_add_by_hand,
+    reviewers_assign_in_bulk,
+    reviewers_find_again,
+    reviewers_go_on,
     selection_decide,
 )
 
+from ..factories import NominationFactory, ReviewerFactory
 from .helpers import full_scores, open_task, open_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -153,25 +161,129 @@ def test_declining_reviewer_is_replaced_by_the_remaining_eligible_one(
     )
 
 
-def test_decline_with_nobody_left_closes_the_branch_and_says_so(draft, coordinator, reviewers):
+def test_decline_with_nobody_left_asks_the_coordinators_for_a_replacement(
+    draft, coordinator, reviewers
+):
     reviewers[2].reviewer_profile.is_active = False
     reviewers[2].reviewer_profile.save()
     submit_and_accept(draft, coordinator)
     first, second = open_tasks(draft, NominationFlow.review)
 
     review_decline(task_id=first.pk, by=first.owner, reason="On leave")
+
+    assert "no_reviewer_available" in actions(draft)
+    find = open_task(draft, NominationFlow.find_replacement)
+    assert find.owner is None  # any coordinator of Sweden may take it
+    # Nothing valid appears meanwhile: finding again changes nothing.
+    assert reviewers_find_again(task_id=find.pk, by=coordinator) is False
+    assert open_task(draft, NominationFlow.find_replacement).pk == find.pk
+
+    # The pool grows; the coordinator finds the replacement, who gets the review.
+    reviewers[2].reviewer_profile.is_active = True
+    reviewers[2].reviewer_profile.save()
+    assert reviewers_find_again(task_id=find.pk, by=coordinator) is True
+    (replacement_task,) = [t for t in open_tasks(draft, NominationFlow.review) if t != second]
+    assert replacement_task.owner == reviewers[2]
+    for task in (second, replacement_task):
+        review_submit(task_id=task.pk, by=task.owner, scores=full_scores(draft.call), comment="")
+    assert len(open_tasks(draft, NominationFlow.select)) == 1
+
+
+def test_a_coordinator_may_go_on_without_a_replacement(draft, coordinator, reviewers):
+    reviewers[2].reviewer_profile.is_active = False
+    reviewers[2].reviewer_profile.save()
+    submit_and_accept(draft, coordinator)
+    first, second = open_tasks(draft, NominationFlow.review)
+    review_decline(task_id=first.pk, by=first.owner, reason="On leave")
+    find = open_task(draft, NominationFlow.find_replacement)
+
+    with pytest.raises(NominationError):
+        reviewers_go_on(task_id=find.pk, by=coordinator, note="  ")
+    reviewers_go_on(task_id=find.pk, by=coordinator, note="One review is enough here.")
     review_submit(task_id=second.pk, by=second.owner, scores=full_scores(draft.call), comment="")
 
     draft.refresh_from_db()
     assert draft.stage == Nomination.Stage.SELECTION
-    assert "no_reviewer_available" in actions(draft)
+    assert "reviewers_settled" in actions(draft)
     assert len(open_tasks(draft, NominationFlow.select)) == 1
+    assert (
+        Task.objects.filter(flow_task=NominationFlow.reviews_done, status=STATUS.DONE).count() == 1
+    )
 
 
-def test_no_eligible_reviewer_at_all_goes_to_selection_with_a_note(draft, coordinator, lead):
+def test_no_eligible_reviewer_at_all_asks_the_coordinators_who_may_go_on_to_selection(
+    draft, coordinator, lead
+):
     submit_and_accept(draft, coordinator)
+
+    assert draft.stage == Nomination.Stage.REVIEW
+    assert "no_reviewer_available" in actions(draft)
+    find = open_task(draft, NominationFlow.find_reviewers)
+    assert open_tasks(draft, NominationFlow.review) == []
+
+    reviewers_go_on(task_id=find.pk, by=coordinator, note="No reviewer reads this; leads decide.")
 
     draft.refresh_from_db()
     assert draft.stage == Nomination.Stage.SELECTION
-    assert "no_reviewer_available" in actions(draft)
     assert len(open_tasks(draft, NominationFlow.select)) == 1
+
+
+def test_a_shortfall_is_completed_by_hand_with_refusals_and_warnings(
+    draft, coordinator, countries, theme
+):
+    french = ReviewerFactory(
+        reviewer_profile__country=countries["FR"], reviewer_profile__expertise=[theme]
+    )
+    submit_and_accept(draft, coordinator)
+    find = open_task(draft, NominationFlow.find_reviewers)
+    assert [r.reviewer for r in draft.reviews.all()] == [french]
+    swede = ReviewerFactory(reviewer_profile__country=countries["SE"])
+    second_french = ReviewerFactory(reviewer_profile__country=countries["FR"])
+
+    with pytest.raises(NominationError, match="is from the nomination's country"):
+        reviewer_add_by_hand(task_id=find.pk, by=coordinator, reviewer_id=swede.pk)
+    with pytest.raises(SoftRulesBroken) as warning:
+        reviewer_add_by_hand(task_id=find.pk, by=coordinator, reviewer_id=second_french.pk)
+    assert "shares none of the nomination's themes" in str(warning.value)
+    assert draft.reviews.count() == 1
+
+    assert reviewer_add_by_hand(
+        task_id=find.pk, by=coordinator, reviewer_id=second_french.pk, confirmed=True
+    )
+
+    assert {t.owner for t in open_tasks(draft, NominationFlow.review)} == {french, second_french}
+    assert "reviewer_added_by_hand" in actions(draft)
+
+
+def test_a_call_that_assigns_in_bulk_holds_accepted_nominations_for_the_coordinators(
+    call, draft, coordinator, reviewers, countries, theme
+):
+    call.assign_in_bulk = True
+    call.save()
+    other = NominationFactory(call=call, country=countries["FR"], themes=[theme])
+    spanish = ReviewerFactory(
+        reviewer_profile__country=countries["ES"], reviewer_profile__expertise=[theme]
+    )
+    countries["FR"].coordinators.add(coordinator)
+    submit_and_accept(draft, coordinator)
+    submit_and_accept(other, coordinator)
+    tasks = [open_task(n, NominationFlow.find_reviewers) for n in (draft, other)]
+    assert Review.objects.count() == 0
+
+    nominations = [draft, other]
+    proposal = assignment_propose(call=call, nominations=nominations)
+    pairs = [
+        (task.pk, user.pk)
+        for task, (_nomination, chosen, _short) in zip(
+            tasks, proposal.rows(nominations), strict=True
+        )
+        for user, _fit, _bid in chosen
+    ]
+    assigned, refused, gone_on = reviewers_assign_in_bulk(by=coordinator, pairs=pairs)
+
+    assert (assigned, refused, gone_on) == (4, [], 2)
+    for nomination in nominations:
+        owners = {t.owner for t in open_tasks(nomination, NominationFlow.review)}
+        assert len(owners) == 2
+        assert nomination.country_id not in {u.reviewer_profile.country_id for u in owners}
+    assert spanish in {r.reviewer for r in Review.objects.all()}

@@ -14,6 +14,7 @@ from workflow.services import (
     nomination_submit,
     review_decline,
     review_submit,
+    reviewers_go_on,
     selection_decide,
 )
 
@@ -120,6 +121,12 @@ def test_a_decision_needs_a_rationale(draft, coordinator, lead):
         task_id=open_task(draft, NominationFlow.screen).pk,
         by=coordinator,
         decision=ScreeningDecision.ACCEPT,
+    )
+    # Nobody can review it: the coordinator sends it to selection without peer review.
+    reviewers_go_on(
+        task_id=open_task(draft, NominationFlow.find_reviewers).pk,
+        by=coordinator,
+        note="No reviewer available.",
     )
 
     with pytest.raises(NominationError, match="rationale"):
