@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("workflow.urls")),
     path("nominations/", include("nominations.urls")),
     path("notifications/", include("notifications.urls")),
+    path("reviewers/", include("reviewers.urls")),
     path("accounts/", include("allauth.urls")),
     # Providers' delivery, bounce and complaint webhooks, protected by ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),

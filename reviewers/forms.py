@@ -62,3 +62,8 @@ class DeclineForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example a conflict of interest, or no time before the deadline."),
     )
+
+
+class OrganisationConflictForm(forms.Form):
+    organisation = forms.CharField(label=_("Organisation"), max_length=200)
+    reason = forms.CharField(label=_("Why (optional)"), max_length=300, required=False)

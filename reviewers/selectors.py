@@ -174,3 +174,32 @@ def matching_inputs(*, call, nominations, today=None):
             ).values_list("nomination_id", "reviewer_id", "level")
         }
     return needs, candidates, bids
+
+
+#: Stages in which reviewers may still bid on a nomination or declare a conflict with it.
+BIDDING_STAGES = ("screening", "review")
+
+
+def nominations_to_consider(*, reviewer):
+    """[(call, [nomination])] a reviewer may bid on or declare a conflict with.
+
+    Submitted or accepted nominations of other countries that they do not review
+    already; each nomination with its country and themes, in two queries.
+    """
+    from nominations.models import Nomination
+
+    profile = getattr(reviewer, "reviewer_profile", None)
+    if profile is None:
+        return []
+    nominations = (
+        Nomination.objects.filter(stage__in=BIDDING_STAGES)
+        .exclude(country_id=profile.country_id)
+        .exclude(reviews__reviewer=reviewer)
+        .select_related("call", "country")
+        .prefetch_related("themes")
+        .order_by("call__closes_at", "call_id", "title", "pk")
+    )
+    by_call = {}
+    for nomination in nominations:
+        by_call.setdefault(nomination.call, []).append(nomination)
+    return list(by_call.items())

@@ -18,7 +18,7 @@ from nominations.models import NominationEvent
 from nominations.services import NominationError, event_record
 
 from . import matching
-from .models import CriterionScore, Review, ReviewerProfile
+from .models import Bid, ConflictOfInterest, CriterionScore, Review, ReviewerProfile
 from .selectors import matching_inputs
 
 #: What the coordinator reads when a nomination is short of reviewers.
@@ -303,3 +303,46 @@ def review_mark_submitted(*, review):
     review.status = Review.Status.SUBMITTED
     review.submitted_at = timezone.now()
     review.save(update_fields=["comment", "status", "submitted_at"])
+
+
+# --- what reviewers say before assignment ------------------------------------------------
+
+
+@transaction.atomic
+def reviewer_interests_save(*, reviewer, nominations, bids, conflicts):
+    """Save a reviewer's bids and conflicts for ``nominations`` (those they may consider).
+
+    ``bids`` maps a nomination id to a ``Bid.Level`` or None (no bid); it is ignored
+    where the call does not allow bidding. ``conflicts`` is the set of nomination ids
+    they now declare a conflict with; conflicts with the others are withdrawn.
+    """
+    for nomination in nominations:
+        level = bids.get(nomination.pk) if nomination.call.bidding_enabled else None
+        if level:
+            Bid.objects.update_or_create(
+                reviewer=reviewer, nomination=nomination, defaults={"level": level}
+            )
+        else:
+            Bid.objects.filter(reviewer=reviewer, nomination=nomination).delete()
+        declared = ConflictOfInterest.objects.filter(reviewer=reviewer, nomination=nomination)
+        if nomination.pk in conflicts and not declared.exists():
+            ConflictOfInterest.objects.create(reviewer=reviewer, nomination=nomination)
+        elif nomination.pk not in conflicts:
+            declared.delete()
+
+
+def conflict_declare_organisation(*, reviewer, organisation, reason=""):
+    """A reviewer will review nothing from ``organisation`` (their former employer, say)."""
+    organisation = " ".join(organisation.split())
+    if not organisation:
+        raise NominationError(_("Please name the organisation."))
+    return ConflictOfInterest.objects.get_or_create(
+        reviewer=reviewer,
+        nomination=None,
+        organisation__iexact=organisation,
+        defaults={"organisation": organisation, "reason": reason},
+    )[0]
+
+
+def conflict_withdraw(*, reviewer, conflict_id):
+    ConflictOfInterest.objects.filter(reviewer=reviewer, pk=conflict_id).delete()

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "reviewers"
+urlpatterns = [
+    path("interests/", views.interests, name="interests"),
+    path("conflicts/organisation/", views.organisation_conflict_add, name="organisation_conflict"),
+    path("conflicts/<int:pk>/remove/", views.conflict_remove, name="conflict_remove"),
+]
