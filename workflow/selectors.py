@@ -164,3 +164,27 @@ def tasks_awaiting_reviewers(*, call, user):
 def may_assign_in_bulk(*, user):
     """Admins, and national coordinators for their countries' nominations."""
     return user.is_authenticated and (user.is_staff or is_coordinator(user))
+
+
+def calls_awaiting_reviewers(*, user):
+    """[(call, waiting nominations)] where ``user`` may assign reviewers in bulk."""
+    from django.db.models import Count
+
+    from nominations.models import Call
+
+    if not user.is_authenticated:
+        return []
+    # One query for everyone: for someone who coordinates no country it finds nothing.
+    tasks = Task.objects.filter(
+        flow_task=NominationFlow.find_reviewers, status__in=OPEN_TASK_STATUSES
+    )
+    if not user.is_staff:
+        tasks = tasks.filter(process__nominationprocess__nomination__country__coordinators=user)
+    counts = dict(
+        tasks.values_list("process__nominationprocess__nomination__call")
+        .annotate(waiting=Count("pk", distinct=True))
+        .values_list("process__nominationprocess__nomination__call", "waiting")
+    )
+    if not counts:
+        return []
+    return [(call, counts[call.pk]) for call in Call.objects.filter(pk__in=counts)]

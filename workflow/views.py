@@ -21,6 +21,7 @@ from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
 from .forms import GoOnForm, ReviewerByHandForm, ScreeningForm, SelectionForm
 from .selectors import (
+    calls_awaiting_reviewers,
     can_act_on_task,
     may_assign_in_bulk,
     open_tasks_for,
@@ -58,7 +59,11 @@ def inbox(request):
     return render(
         request,
         "workflow/inbox.html",
-        {"tasks": open_tasks_for(user=request.user), "now": timezone.now()},
+        {
+            "tasks": open_tasks_for(user=request.user),
+            "now": timezone.now(),
+            "calls_awaiting_reviewers": calls_awaiting_reviewers(user=request.user),
+        },
     )
 
 

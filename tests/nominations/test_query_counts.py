@@ -27,7 +27,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 PAGE_OVERHEAD = 6
 
 MY_NOMINATIONS_QUERIES = PAGE_OVERHEAD + 1  # the nominations with call, country, next due
-INBOX_QUERIES = PAGE_OVERHEAD + 1  # the tasks with their nomination, country and call
+#: The tasks with their nomination, country and call; the calls waiting for bulk assignment.
+INBOX_QUERIES = PAGE_OVERHEAD + 2
 HOME_QUERIES = PAGE_OVERHEAD + 2  # the tasks; the nominations
 OVERVIEW_QUERIES = PAGE_OVERHEAD + 1  # the visible nominations with call, country, next due
 #: The task with its nomination, the pool check, the rubric, the reviews with their

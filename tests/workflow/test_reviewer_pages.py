@@ -243,3 +243,17 @@ def test_a_coordinator_of_another_country_sees_none_of_the_calls_waiting_nominat
 
     assert page.status_code == 200 and page.context["rows"] == []
     assert Nomination.objects.filter(call=bulk_call).count() == 2
+
+
+def test_the_inbox_points_coordinators_to_the_calls_waiting_for_reviewers(
+    client, bulk_call, coordinator, countries
+):
+    client.force_login(coordinator)
+    page = client.get(reverse("workflow:inbox"))
+    assert page.context["calls_awaiting_reviewers"] == [(bulk_call, 2)]
+    assert reverse("workflow:bulk_assign", args=[bulk_call.pk]) in page.content.decode()
+
+    french = UserFactory(username="coordinator-fr")
+    countries["FR"].coordinators.add(french)
+    client.force_login(french)
+    assert client.get(reverse("workflow:inbox")).context["calls_awaiting_reviewers"] == []
