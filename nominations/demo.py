@@ -14,7 +14,13 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
-from reviewers.models import Review, ReviewerProfile, RubricCriterion
+from reviewers.models import (
+    ConflictOfInterest,
+    Review,
+    ReviewerProfile,
+    RubricCriterion,
+    Unavailability,
+)
 from workflow.deadlines import OPEN_TASK_STATUSES
 from workflow.flows import NominationFlow
 from workflow.services import (
@@ -389,6 +395,7 @@ def call_create(*, themes, lead):
         opens_at=now - timedelta(days=30),
         closes_at=now + timedelta(days=90),
         reviewers_per_nomination=2,
+        bidding_enabled=True,
     )
     call.themes.set(themes)
     call.leads.add(lead)
@@ -871,11 +878,30 @@ def nominations_create(*, call, people, countries, themes, questions, criteria):
 
 
 @transaction.atomic
+def reviewer_constraints_create(*, people):
+    """A declared conflict and a period away, so the matcher has rules to respect."""
+    by_username = {user.username: user for user in people["reviewers"]}
+    ConflictOfInterest.objects.get_or_create(
+        reviewer=by_username["reviewer.fr2"],
+        nomination=None,
+        organisation="Fundación Barrio Abierto",
+        defaults={"reason": "Former employer"},
+    )
+    today = timezone.localdate()
+    Unavailability.objects.get_or_create(
+        profile=by_username["reviewer.se2"].reviewer_profile,
+        starts_on=today,
+        ends_on=today + timedelta(days=14),
+        defaults={"note": "Fieldwork"},
+    )
+
+
 def demo_load():
     """Load everything; returns the demo call. Call only when ``demo_call()`` is None."""
     countries = countries_ensure()
     themes = themes_ensure()
     people = people_ensure(countries=countries, themes=themes)
+    reviewer_constraints_create(people=people)
     call = call_create(themes=list(themes.values()), lead=people["lead"])
     criteria = rubric_create(call=call)
     questions = survey_create(call=call)
@@ -954,9 +980,19 @@ def demo_accounts():
                 f"{_titles(r.nomination for r in done)}."
             )
         else:
-            hint = "No review assigned yet: you are in the pool for the next accepted nomination."
+            hint = (
+                "No review assigned yet: bid on nominations in screening under "
+                "*Bids and conflicts*; you are in the pool for the next accepted nomination."
+            )
         if reviews and done:
             hint += f" Already submitted: {_titles(r.nomination for r in done)}."
+        away = Unavailability.objects.filter(
+            profile__user__username=local_part, ends_on__gte=timezone.localdate()
+        ).first()
+        if away:
+            hint += (
+                f" Away until {away.ends_on:%Y-%m-%d} ({away.note.lower()}): not asked meanwhile."
+            )
         add(local_part, f"Reviewer ({code})", hint)
     add(
         NOMINATORS[0][0],
