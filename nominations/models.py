@@ -368,6 +368,7 @@ class NominationEvent(models.Model):
         REVIEWER_REPLACED = "reviewer_replaced", _("Replacement reviewer assigned")
         NO_REVIEWER_AVAILABLE = "no_reviewer_available", _("No eligible reviewer available")
         REVIEWER_ADDED_BY_HAND = "reviewer_added_by_hand", _("Reviewer assigned by a coordinator")
+        REVIEWER_REMOVED = "reviewer_removed", _("Reviewer removed by a coordinator")
         REVIEWERS_SETTLED = "reviewers_settled", _("Peer review goes on with fewer reviewers")
         REVIEWS_COMPLETE = "reviews_complete", _("Peer review complete")
         DECIDED = "decided", _("Selection decided")

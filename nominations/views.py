@@ -209,6 +209,10 @@ def nomination_detail(request, pk):
             "my_tasks": workflow_selectors.open_tasks_for(user=request.user).filter(
                 process__nominationprocess__nomination=nomination
             ),
+            # Coordinators may take a review away from someone (a conflict came to light).
+            "removable_review_tasks": workflow_selectors.open_review_tasks(nomination=nomination)
+            if role in {"coordinator", "admin"}
+            else [],
         },
     )
 

@@ -188,3 +188,16 @@ def calls_awaiting_reviewers(*, user):
     if not counts:
         return []
     return [(call, counts[call.pk]) for call in Call.objects.filter(pk__in=counts)]
+
+
+def open_review_tasks(*, nomination):
+    """The nomination's open review tasks with their reviewers, for its coordinators."""
+    return (
+        Task.objects.filter(
+            process__nominationprocess__nomination=nomination,
+            flow_task=NominationFlow.review,
+            status__in=OPEN_TASK_STATUSES,
+        )
+        .select_related("owner__reviewer_profile__country")
+        .order_by("created", "pk")
+    )

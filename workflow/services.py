@@ -47,20 +47,22 @@ class TaskUnavailable(Exception):
 
 
 @contextmanager
-def open_task_locked(*, task_id, nodes, user):
+def open_task_locked(*, task_id, nodes, user, permitted=None):
     """The open task ``task_id`` of one of ``nodes``, under the process lock, for ``user``.
 
-    Raises ``PermissionDenied`` if it is not theirs to act on and
-    ``TaskUnavailable`` if it is done or cancelled.
+    Raises ``PermissionDenied`` if it is not theirs to act on (``permitted(user=, task=)``,
+    by default whether it is their task or their pool's) and ``TaskUnavailable`` if it is
+    done or cancelled.
     """
     from .selectors import can_act_on_task
 
+    permitted = permitted or can_act_on_task
     process_id = Task.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
     if process_id is None:
         raise TaskUnavailable(_("This task does not exist any more."))
     with transaction.atomic(), NominationFlow.lock(process_id):
         task = Task.objects.select_related("owner").get(pk=task_id)
-        if task.flow_task not in nodes or not can_act_on_task(user=user, task=task):
+        if task.flow_task not in nodes or not permitted(user=user, task=task):
             raise PermissionDenied
         if task.status not in OPEN_TASK_STATUSES:
             raise TaskUnavailable(task_unavailable_message(task))
@@ -416,3 +418,38 @@ def reviewers_assign_in_bulk(*, by, pairs):
         except TaskUnavailable:
             refused.append(_("A nomination was dealt with by someone else meanwhile."))
     return assigned, refused, gone_on
+
+
+def _coordinates_nomination_of(*, user, task):
+    nomination = task.process.nominationprocess.nomination
+    return user.is_staff or nomination.country.coordinators.filter(pk=user.pk).exists()
+
+
+def review_remove(*, task_id, by, reason):
+    """A coordinator takes a review away (a conflict came to light); a replacement is sought.
+
+    The review ends as declined, with the coordinator's reason, and the flow
+    chooses the best valid replacement exactly as when a reviewer declines.
+    """
+    if not reason.strip():
+        raise NominationError(_("Please say why the reviewer is removed."))
+    with open_task_locked(
+        task_id=task_id,
+        nodes=(NominationFlow.review,),
+        user=by,
+        permitted=_coordinates_nomination_of,
+    ) as task:
+        review = Review.objects.select_for_update().get(pk=task.data["review_id"])
+        review.status = Review.Status.DECLINED
+        review.decline_reason = reason
+        review.save(update_fields=["status", "decline_reason"])
+        event_record(
+            nomination=review.nomination,
+            action=Action.REVIEWER_REMOVED,
+            actor=by,
+            role=Role.COORDINATOR,
+            outcome=review.reviewer.email,
+            message=reason,
+        )
+        _task_complete(task, by)
+    return review

@@ -8,4 +8,5 @@ urlpatterns = [
     path("tasks/", views.inbox, name="inbox"),
     path("tasks/<int:task_pk>/", views.task_detail, name="task"),
     path("calls/<int:call_pk>/reviewers/", views.bulk_assign, name="bulk_assign"),
+    path("tasks/<int:task_pk>/remove-reviewer/", views.review_remove_view, name="review_remove"),
 ]

@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
 from nominations.models import Call, NominationEvent
@@ -24,6 +25,7 @@ from .selectors import (
     calls_awaiting_reviewers,
     can_act_on_task,
     may_assign_in_bulk,
+    nomination_viewer_role,
     open_tasks_for,
     tasks_awaiting_reviewers,
 )
@@ -32,6 +34,7 @@ from .services import (
     TaskUnavailable,
     nomination_screen,
     review_decline,
+    review_remove,
     review_submit,
     reviewer_add_by_hand,
     reviewers_assign_in_bulk,
@@ -298,6 +301,30 @@ def bulk_assign(request, call_pk):
             "result": proposal.result if proposal else None,
         },
     )
+
+
+@require_POST
+@login_required
+def review_remove_view(request, task_pk):
+    """A coordinator takes a review away; the flow seeks the best valid replacement."""
+    task = get_object_or_404(
+        Task.objects.select_related("process__nominationprocess__nomination"), pk=task_pk
+    )
+    nomination = task.process.nominationprocess.nomination
+    if nomination_viewer_role(user=request.user, nomination=nomination) not in {
+        "coordinator",
+        "admin",
+    }:
+        raise Http404
+    try:
+        review_remove(task_id=task.pk, by=request.user, reason=request.POST.get("reason", ""))
+    except (TaskUnavailable, NominationError) as error:
+        messages.error(request, str(error))
+    except PermissionDenied as denied:
+        raise Http404 from denied
+    else:
+        messages.success(request, _("The reviewer is removed; a replacement is being sought."))
+    return redirect("nominations:detail", pk=nomination.pk)
 
 
 TASK_PAGES = {

@@ -257,3 +257,54 @@ def test_the_inbox_points_coordinators_to_the_calls_waiting_for_reviewers(
     countries["FR"].coordinators.add(french)
     client.force_login(french)
     assert client.get(reverse("workflow:inbox")).context["calls_awaiting_reviewers"] == []
+
+
+# --- removing a reviewer ---------------------------------------------------------------
+
+
+def test_a_coordinator_removes_a_reviewer_and_the_best_valid_replacement_takes_over(
+    client, draft, coordinator, reviewers
+):
+    accepted(draft, coordinator)
+    removed, kept = open_tasks(draft, NominationFlow.review)
+    client.force_login(coordinator)
+    detail = client.get(reverse("nominations:detail", args=[draft.pk]))
+    assert [t.pk for t in detail.context["removable_review_tasks"]] == [removed.pk, kept.pk]
+
+    empty = client.post(reverse("workflow:review_remove", args=[removed.pk]), {"reason": " "})
+    assert Review.objects.get(nomination=draft, reviewer=removed.owner).status == "assigned"
+    response = client.post(
+        reverse("workflow:review_remove", args=[removed.pk]),
+        {"reason": "Works with the nominator on another project."},
+    )
+
+    assert empty.status_code == response.status_code == 302
+    assert Review.objects.get(nomination=draft, reviewer=removed.owner).status == "declined"
+    owners = {t.owner for t in open_tasks(draft, NominationFlow.review)}
+    assert removed.owner not in owners and kept.owner in owners and len(owners) == 2
+    assert draft.events.filter(action="reviewer_removed").count() == 1
+    # The nominator never learns of it.
+    client.force_login(draft.nominator)
+    page = client.get(reverse("nominations:detail", args=[draft.pk])).content.decode()
+    assert "another project" not in page and removed.owner.email not in page
+
+
+@pytest.mark.parametrize("role", ["nominator", "lead", "other_coordinator", "own_reviewer"])
+def test_only_the_nominations_coordinators_remove_a_reviewer(
+    client, request, draft, coordinator, reviewers, countries, role
+):
+    accepted(draft, coordinator)
+    task, _other = open_tasks(draft, NominationFlow.review)
+    if role == "own_reviewer":
+        person = task.owner
+    elif role == "other_coordinator":
+        person = UserFactory(username="coordinator-fr")
+        countries["FR"].coordinators.add(person)
+    else:
+        person = request.getfixturevalue(role)
+    client.force_login(person)
+
+    response = client.post(reverse("workflow:review_remove", args=[task.pk]), {"reason": "x"})
+
+    assert response.status_code == 404
+    assert Review.objects.get(nomination=draft, reviewer=task.owner).status == "assigned"
