@@ -2,6 +2,8 @@
 
 1. One reminder sweep (``reminders_send``) over 100,000 open review tasks.
 2. Messages sent per second through a real Celery worker to a local SMTP sink.
+3. Reviewer matching for a call of 1,000 nominations x 3 reviewers over 150
+   reviewers, beside the greedy one-at-a-time baseline (no database needed).
 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nomflow_bench) names
 the benchmark's own database: it is created if missing and every table in it
@@ -102,35 +104,46 @@ def _load():
 
 
 def machine(*, redis_url):
-    import redis
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        settings = {}
-        for setting in ("server_version", "shared_buffers", "synchronous_commit", "fsync"):
-            cursor.execute(f"SHOW {setting}")
-            settings[setting] = cursor.fetchone()[0]
-    redis_info = redis.Redis.from_url(redis_url).info("server")
+    """The machine's description; without ``redis_url`` (matching alone), no servers."""
     versions = ", ".join(
         f"{package} {metadata.version(package)}"
-        for package in ("django", "django-viewflow", "celery", "kombu", "psycopg", "aiosmtpd")
+        for package in (
+            "django",
+            "django-viewflow",
+            "celery",
+            "kombu",
+            "psycopg",
+            "aiosmtpd",
+            "ortools",
+        )
     )
-    return [
+    pairs = [
         ("CPU", _cpu_model()),
         ("cores", f"{os.cpu_count()} logical, {len(os.sched_getaffinity(0))} usable"),
         ("RAM", _memory()),
         ("OS", platform.platform()),
         ("Python", platform.python_version()),
-        (
-            "PostgreSQL",
-            f"{settings['server_version']} (shared_buffers {settings['shared_buffers']}, "
-            f"synchronous_commit {settings['synchronous_commit']}, fsync {settings['fsync']}), "
-            "same machine, TCP 127.0.0.1",
-        ),
-        ("Redis", f"{redis_info['redis_version']}, same machine"),
-        ("load average", _load()),
-        ("packages", versions),
     ]
+    if redis_url:
+        import redis
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            settings = {}
+            for setting in ("server_version", "shared_buffers", "synchronous_commit", "fsync"):
+                cursor.execute(f"SHOW {setting}")
+                settings[setting] = cursor.fetchone()[0]
+        redis_info = redis.Redis.from_url(redis_url).info("server")
+        pairs += [
+            (
+                "PostgreSQL",
+                f"{settings['server_version']} (shared_buffers {settings['shared_buffers']}, "
+                f"synchronous_commit {settings['synchronous_commit']}, fsync "
+                f"{settings['fsync']}), same machine, TCP 127.0.0.1",
+            ),
+            ("Redis", f"{redis_info['redis_version']}, same machine"),
+        ]
+    return [*pairs, ("load average", _load()), ("packages", versions)]
 
 
 def _print_pairs(title, pairs):
@@ -267,7 +280,36 @@ def report_send(result):
     )
 
 
-def summary(reminders, send):
+def report_matching(result):
+    rows = [
+        (
+            "data",
+            f"{result['nominations']:,} nominations x {result['wanted_each']} reviewers, "
+            f"{result['reviewers']} reviewers in 4 countries",
+        ),
+    ]
+    for label, key in (
+        ("matcher", "ours"),
+        ("matcher, load_slack=2", "slack"),
+        ("greedy baseline", "greedy"),
+    ):
+        f = result[key]
+        rows.append(
+            (
+                label,
+                f"{f['seconds']:.2f} s (runs: {', '.join(f'{s:.2f}' for s in f['seconds_all'])}); "
+                f"{f['assigned']:,} of {f['wanted']:,} reviews, {f['short_nominations']} short; "
+                f"fit {f['total_fit']:,} (mean {f['mean_fit']:.1f}, {f['zero_fit']} with none); "
+                f"load max {f['max_load']} / min {f['min_load']} (sd {f['load_spread']:.2f}); "
+                f"{f['bids_met']} bids met",
+            )
+        )
+    _print_pairs("Reviewer matching", rows)
+    if result["profile"]:
+        print(result["profile"])
+
+
+def summary(reminders, send, matching=None):
     print("\n== Summary (markdown)\n")
     print("| benchmark | figure |")
     print("| --- | --- |")
@@ -290,6 +332,15 @@ def summary(reminders, send):
             f"({send['sent_by_task']:,} in {send['seconds']:.1f} s); {send['sent_by_sweep']} "
             f"left pending until a sweep; {send['duplicates']} duplicates |"
         )
+    if matching:
+        for label, key in (("matcher", "ours"), ("greedy baseline", "greedy")):
+            f = matching[key]
+            print(
+                f"| reviewer matching, {matching['nominations']:,} x {matching['wanted_each']} "
+                f"over {matching['reviewers']}, {label} | {f['seconds']:.2f} s, fit "
+                f"{f['total_fit']:,}, load max {f['max_load']} / min {f['min_load']}, "
+                f"{f['assigned']:,} of {f['wanted']:,} reviews |"
+            )
 
 
 def main(argv=None):
@@ -303,11 +354,23 @@ def main(argv=None):
         help="CELERY_DB_REUSE_MAX for the worker (default 100, as in config/settings; "
         "0 reconnects to the database for every task)",
     )
-    parser.add_argument("--only", choices=["reminders", "send"], help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=["reminders", "send", "matching"], help="run one benchmark"
+    )
     parser.add_argument("--verbose", action="store_true", help="query plan and profile too")
     args = parser.parse_args(argv)
 
-    if args.only != "reminders" and importlib.util.find_spec("aiosmtpd") is None:
+    if args.only == "matching":
+        # Pure Python: no database, broker or Django needed.
+        sys.path.insert(0, str(BASE_DIR))
+        from bench import matching
+
+        _print_pairs("Machine", machine(redis_url=None))
+        result = matching.run(verbose=args.verbose)
+        report_matching(result)
+        summary(None, None, result)
+        return 0
+    if args.only in (None, "send") and importlib.util.find_spec("aiosmtpd") is None:
         raise SystemExit(
             "The send benchmark's SMTP sink needs aiosmtpd: .venv/bin/pip install aiosmtpd "
             "(or --only reminders)."
@@ -336,9 +399,9 @@ def main(argv=None):
         ],
     )
 
-    from bench import reminder_sweep, send_throughput
+    from bench import matching, reminder_sweep, send_throughput
 
-    reminders = send = None
+    reminders = send = matched = None
     if args.only in (None, "reminders"):
         reminders = reminder_sweep.run(tasks=args.tasks, verbose=args.verbose)
         report_reminders(reminders, verbose=args.verbose)
@@ -349,7 +412,10 @@ def main(argv=None):
             log_dir=BASE_DIR / "var" / "bench",
         )
         report_send(send)
-    summary(reminders, send)
+    if args.only is None:
+        matched = matching.run(verbose=args.verbose)
+        report_matching(matched)
+    summary(reminders, send, matched)
     print(f"\nWhole run: {time.perf_counter() - started:.0f} s; load average now {_load()}")
     return 0 if send is None or (send["all_received"] and send["duplicates"] == 0) else 1
 
