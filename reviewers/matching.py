@@ -12,16 +12,21 @@ reviews a candidate holds in the call. Within those rules, in this order:
 2. **Countries**: a nomination with two or more reviewers gets them from at
    least two countries whenever its eligible pool spans two countries and that
    costs no coverage.
-3. **Load**: the heaviest load is as light as the pool allows (found by bisection
-   over the load bound; a bound is a capacity every reviewer must stay under).
-4. **Fit**: the greatest total expertise fit within that bound.
-5. **Bids**, then an even spread below the bound (each further review on a
+3. **A load cap**: no reviewer ends heavier than the heaviest load of the greedy
+   one-at-a-time baseline (``greedy``), or than the lightest heaviest load that
+   keeps the coverage, if that is more. (A cap is a bound every reviewer's load
+   stays under, as OpenReview's matcher bounds loads.)
+4. **Fit**: the greatest total expertise fit under that cap.
+5. **Load**: the lightest heaviest load that keeps that fit (bisection over the
+   bound, each step a min-cost flow).
+6. **Bids**, then an even spread below the bound (each further review on a
    reviewer costs a little more), break the remaining ties.
 
-Load comes before fit, as in OpenReview's matcher, where loads are bounds and
-affinity the objective: fit alone would pile reviews on the few best-matched
-reviewers up to their capacity. The ``load_slack`` argument lets the heaviest
-load exceed the minimum by that many reviews when it buys fit.
+So the matcher is never worse than the baseline on either measure when both
+give the same coverage: the baseline's assignment fits under the cap, so the
+fit is at least the baseline's, and the heaviest load at most its. Without the
+cap, fit alone would pile reviews on the few best-matched reviewers up to their
+capacity. ``load_slack`` raises the cap by that many reviews.
 """
 
 from collections import defaultdict
@@ -280,17 +285,21 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
         caps = {key: cap for key, cap in caps.items() if short and key[0] not in short}
         network = _Network(needs, candidates, edges, country_caps=caps)
 
-    # 3. The lightest heaviest load that keeps the coverage.
-    low, high = 0, ceiling
-    while low < high:
-        middle = (low + high) // 2
-        if network.max_flow(middle) >= coverage:
-            high = middle
-        else:
-            low = middle + 1
-    bound = low + load_slack
+    # 3. The load cap: never heavier than the one-at-a-time baseline's heaviest load, nor
+    # lighter than the lightest that keeps the coverage.
+    lightest = _least(lambda bound: network.max_flow(bound) >= coverage, 0, ceiling)
+    cap = max(lightest, greedy(needs, candidates, bids=bids).max_load) + load_slack
 
-    # 4 and 5. Fit, bids and spread within that bound.
+    # 4. The greatest fit within the cap, then 5. the lightest heaviest load that keeps it.
+    best_fit = _total_fit(network.min_cost_flow(cap)[0], edges)
+
+    def keeps_fit(bound):
+        used, flow = network.min_cost_flow(bound)
+        return flow == coverage and _total_fit(used, edges) >= best_fit
+
+    bound = _least(keeps_fit, lightest, cap)
+
+    # 6. Bids, then an even spread, within that bound.
     used, flow = network.min_cost_flow(bound)
     assert flow == coverage, (flow, coverage)
     assignments = [
@@ -303,6 +312,21 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
         for e in sorted(used)
     ]
     return _result(needs, candidates, assignments)
+
+
+def _least(holds, low, high):
+    """The least bound in [low, high] for which ``holds(bound)``, given that it holds at high."""
+    while low < high:
+        middle = (low + high) // 2
+        if holds(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _total_fit(used, edges):
+    return sum(edges[edge][2] for edge in used)
 
 
 def _country_caps(i, need, eligible_countries):

@@ -78,18 +78,29 @@ def reviewer_choices(*, nomination):
     Valid choices first, best fit and lightest load first.
     """
     (need,), candidates, bids = matching_inputs(call=nomination.call, nominations=[nomination])
-    profiles = ReviewerProfile.objects.filter(
-        user_id__in=[c.user_id for c in candidates]
-    ).select_related("user", "country")
-    profiles = {p.user_id: p for p in profiles}
+    return choices_for(need, candidates, bids, _reviewer_users(candidates))
+
+
+def _reviewer_users(candidates):
+    """The candidates' users with their profile and country, in one query."""
+    return {
+        profile.user_id: profile.user
+        for profile in ReviewerProfile.objects.filter(
+            user_id__in=[c.user_id for c in candidates]
+        ).select_related("user__reviewer_profile__country")
+    }
+
+
+def choices_for(need, candidates, bids, users):
+    """``reviewer_choices`` for a need already read: no queries."""
     valid = [c for c in candidates if matching.ineligibility(need, c) is None and c.room]
     other_countries = {c.country_id for c in valid} - set(need.countries_held)
     choices = []
     for candidate in candidates:
-        profile = profiles[candidate.user_id]
+        user = users[candidate.user_id]
         choice = Choice(
-            user=profile.user,
-            country=profile.country,
+            user=user,
+            country=user.reviewer_profile.country,
             fit=matching.fit(need, candidate),
             load=candidate.load,
             capacity=candidate.capacity,
@@ -140,23 +151,38 @@ class Proposal:
 
     result: matching.Result
     needs: dict  # nomination id -> Need
+    candidates: list
+    bids: dict
     users: dict  # user id -> user, with reviewer_profile and country
     capacities: dict  # user id -> capacity
     loads_before: dict  # user id -> open reviews in the call before
 
     def rows(self, nominations):
-        """[(nomination, [(user, fit, bid)], shortfall message or "")] in the given order."""
+        """[(nomination, [(user, fit, bid)], shortfall message or "", alternatives)].
+
+        The alternatives are the other valid reviewers a coordinator may add by hand,
+        each a ``Choice`` with the soft rules it would break.
+        """
         shortfalls = {s.nomination_id: s for s in self.result.shortfalls}
         rows = []
         for nomination in nominations:
-            pairs = [
-                (self.users[a.user_id], a.fit, a.bid)
-                for a in self.result.for_nomination(nomination.pk)
-            ]
+            proposed = self.result.for_nomination(nomination.pk)
+            pairs = [(self.users[a.user_id], a.fit, a.bid) for a in proposed]
             shortfall = shortfalls.get(nomination.pk)
             need = self.needs[nomination.pk]
+            taken = {a.user_id for a in proposed}
+            alternatives = [
+                choice
+                for choice in choices_for(need, self.candidates, self.bids, self.users)
+                if not choice.refusal and choice.user.pk not in taken
+            ]
             rows.append(
-                (nomination, pairs, shortfall_message(shortfall, need.wanted) if shortfall else "")
+                (
+                    nomination,
+                    pairs,
+                    shortfall_message(shortfall, need.wanted) if shortfall else "",
+                    alternatives,
+                )
             )
         return rows
 
@@ -175,16 +201,12 @@ def assignment_propose(*, call, nominations):
     """Solve the assignment of ``nominations`` of ``call`` together; returns a ``Proposal``."""
     needs, candidates, bids = matching_inputs(call=call, nominations=nominations)
     result = matching.solve(needs, candidates, bids=bids)
-    users = {
-        profile.user_id: profile.user
-        for profile in ReviewerProfile.objects.filter(
-            user_id__in=[c.user_id for c in candidates]
-        ).select_related("user__reviewer_profile__country")
-    }
     return Proposal(
         result=result,
         needs={need.nomination_id: need for need in needs},
-        users=users,
+        candidates=candidates,
+        bids=bids,
+        users=_reviewer_users(candidates),
         capacities={c.user_id: c.capacity for c in candidates},
         loads_before={c.user_id: c.load for c in candidates},
     )

@@ -274,7 +274,7 @@ def test_a_call_that_assigns_in_bulk_holds_accepted_nominations_for_the_coordina
     proposal = assignment_propose(call=call, nominations=nominations)
     pairs = [
         (task.pk, user.pk)
-        for task, (_nomination, chosen, _short) in zip(
+        for task, (_nomination, chosen, _short, _alternatives) in zip(
             tasks, proposal.rows(nominations), strict=True
         )
         for user, _fit, _bid in chosen

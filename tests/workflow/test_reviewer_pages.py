@@ -191,9 +191,9 @@ def test_the_bulk_page_previews_then_assigns_what_the_coordinator_kept(
 
     assert preview.status_code == 200
     rows = preview.context["rows"]
-    assert len(rows) == 2 and all(len(pairs) == 2 for _t, _n, pairs, _s in rows)
+    assert len(rows) == 2 and all(len(pairs) == 2 for _t, _n, pairs, _s, _a in rows)
     assert Review.objects.count() == 0
-    kept = [f"{task.pk}:{user.pk}" for task, _n, pairs, _s in rows for user, _f, _b in pairs]
+    kept = [f"{task.pk}:{user.pk}" for task, _n, pairs, _s, _a in rows for user, _f, _b in pairs]
     dropped = kept.pop()
 
     response = client.post(url, {"pair": kept})
@@ -218,6 +218,33 @@ def test_a_forged_pair_in_the_bulk_form_is_refused(client, bulk_call, coordinato
 
     assert not Review.objects.filter(reviewer=swede).exists()
     assert "is from the nomination&#x27;s country" in response.content.decode()
+
+
+def test_a_reviewer_added_by_hand_in_bulk_needs_their_warnings_confirmed(
+    client, bulk_call, coordinator, countries
+):
+    generalist = ReviewerFactory(username="generalist", reviewer_profile__country=countries["LV"])
+    client.force_login(coordinator)
+    url = reverse("workflow:bulk_assign", args=[bulk_call.pk])
+    rows = client.get(url).context["rows"]
+    task, nomination, pairs, _shortfall, alternatives = rows[0]
+    (offered,) = [c for c in alternatives if c.user == generalist]
+    assert "shares none of the nomination's themes" in offered.warnings
+    kept = [f"{task.pk}:{pairs[0][0].pk}"]  # one proposed reviewer, and the generalist
+    addition = f"{task.pk}:{generalist.pk}"
+
+    unconfirmed = client.post(url, {"pair": kept, "add": addition}, follow=True)
+
+    assert not Review.objects.filter(reviewer=generalist).exists()
+    assert "needs your confirmation" in unconfirmed.content.decode()
+    # The kept pair was assigned; the nomination still waits for its second reviewer.
+    assert open_task(nomination, NominationFlow.find_reviewers)
+
+    client.post(url, {"add": addition, "confirm_warnings": "on"})
+
+    assert Review.objects.filter(reviewer=generalist, nomination=nomination).exists()
+    assert nomination.events.filter(action="reviewer_added_by_hand").count() == 1
+    assert len(open_tasks(nomination, NominationFlow.review)) == 2
 
 
 @pytest.mark.parametrize("role", ["nominator", "lead", "reviewer"])
