@@ -2,8 +2,8 @@
 
 Reviewers are chosen by the matcher (``reviewers/matching.py``): never from the
 nomination's country or organisation, never with a declared conflict, able to
-read it, available and within capacity; then the lightest heaviest load, the
-best expertise fit and the reviewers' bids. These services load its inputs,
+read it, available and within capacity; then the best expertise fit, the
+lightest heaviest load and the reviewers' bids. These services load its inputs,
 write its choice as reviews and record why a nomination is short.
 """
 

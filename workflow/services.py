@@ -377,41 +377,65 @@ def reviewers_go_on(*, task_id, by, note):
             _task_complete(task, by)
 
 
-def reviewers_assign_in_bulk(*, by, pairs):
-    """Confirm a bulk proposal: ``pairs`` is [(task id, reviewer id)] as the coordinator kept it.
+def _bulk_refusal(choice, *, manual, confirmed):
+    """Why a pair of the bulk form is not assigned, or ""."""
+    if choice is None:
+        return _("is no longer active")
+    if choice.refusal:
+        return choice.refusal
+    if manual and choice.warnings and not confirmed:
+        return _("needs your confirmation: it %(warnings)s") % {
+            "warnings": "; ".join(str(w) for w in choice.warnings)
+        }
+    return ""
 
-    Every pair is checked again against the hard rules (the pool may have changed
-    since the preview); a broken one is refused and reported. A nomination that
-    then has all its reviewers goes on to peer review. Returns
+
+def reviewers_assign_in_bulk(*, by, pairs, additions=(), confirmed=False):
+    """Confirm a bulk proposal, with the coordinator's own additions.
+
+    ``pairs`` are the proposed (task id, reviewer id) the coordinator kept;
+    ``additions`` the ones they chose by hand, which need ``confirmed`` when they
+    break a soft rule. Every pair is checked again against the hard rules (the pool
+    may have changed since the preview); a broken one is refused and reported. A
+    nomination that then has all its reviewers goes on to peer review. Returns
     ``(assigned, refused messages, nominations gone on)``.
     """
     by_task = {}
     for task_id, reviewer_id in pairs:
-        by_task.setdefault(task_id, []).append(reviewer_id)
+        by_task.setdefault(task_id, []).append((reviewer_id, False))
+    for task_id, reviewer_id in additions:
+        by_task.setdefault(task_id, []).append((reviewer_id, True))
     assigned, refused, gone_on = 0, [], 0
-    for task_id, reviewer_ids in by_task.items():
+    for task_id, wanted in by_task.items():
         try:
             with open_task_locked(
                 task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
             ) as task:
                 nomination = task.process.nominationprocess.nomination
                 choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
-                valid = []
-                for reviewer_id in reviewer_ids:
+                valid, by_hand = [], []
+                for reviewer_id, manual in dict(wanted).items():
                     choice = choices.get(reviewer_id)
-                    if choice is None or choice.refusal:
+                    reason = _bulk_refusal(choice, manual=manual, confirmed=confirmed)
+                    if reason:
                         refused.append(
-                            _("“%(title)s”: a proposed reviewer %(reason)s.")
-                            % {
-                                "title": nomination.title,
-                                "reason": choice.refusal if choice else _("is no longer active"),
-                            }
+                            _("“%(title)s”: a chosen reviewer %(reason)s.")
+                            % {"title": nomination.title, "reason": reason}
                         )
                         continue
-                    valid.append(choice)
-                # Capacity is checked per reviewer above; choices are re-read per nomination.
+                    (by_hand if manual else valid).append(choice)
                 reviews_create(nomination=nomination, user_ids=[c.user.pk for c in valid])
-                assigned += len(valid)
+                for choice in by_hand:
+                    Review.objects.create(nomination=nomination, reviewer=choice.user)
+                    event_record(
+                        nomination=nomination,
+                        action=Action.REVIEWER_ADDED_BY_HAND,
+                        actor=by,
+                        role=Role.COORDINATOR,
+                        outcome=f"{choice.user.email} ({choice.country.code})",
+                        message="; ".join(str(w) for w in choice.warnings),
+                    )
+                assigned += len(valid) + len(by_hand)
                 if _has_all_reviewers(nomination):
                     _task_complete(task, by)
                     gone_on += 1

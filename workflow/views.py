@@ -263,6 +263,16 @@ def reviewers_needed_page(request, task, nomination):
     )
 
 
+def _task_reviewer_pairs(values, waiting):
+    """Parse "task:reviewer" form values, keeping only tasks shown to this person."""
+    pairs = []
+    for value in values:
+        task_id, _sep, reviewer_id = value.partition(":")
+        if task_id.isdigit() and reviewer_id.isdigit() and int(task_id) in waiting:
+            pairs.append((int(task_id), int(reviewer_id)))
+    return pairs
+
+
 @login_required
 def bulk_assign(request, call_pk):
     """Preview the matcher's assignment of a call's waiting nominations, then confirm it."""
@@ -272,12 +282,12 @@ def bulk_assign(request, call_pk):
     tasks = list(tasks_awaiting_reviewers(call=call, user=request.user))
     if request.method == "POST":
         waiting = {task.pk for task in tasks}
-        pairs = []
-        for value in request.POST.getlist("pair"):
-            task_id, _sep, reviewer_id = value.partition(":")
-            if task_id.isdigit() and reviewer_id.isdigit() and int(task_id) in waiting:
-                pairs.append((int(task_id), int(reviewer_id)))
-        assigned, refused, gone_on = reviewers_assign_in_bulk(by=request.user, pairs=pairs)
+        assigned, refused, gone_on = reviewers_assign_in_bulk(
+            by=request.user,
+            pairs=_task_reviewer_pairs(request.POST.getlist("pair"), waiting),
+            additions=_task_reviewer_pairs(request.POST.getlist("add"), waiting),
+            confirmed=bool(request.POST.get("confirm_warnings")),
+        )
         messages.success(
             request,
             _("%(assigned)d reviewers assigned; %(gone_on)d nominations went on to peer review.")
