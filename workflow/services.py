@@ -69,12 +69,18 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
         yield task
 
 
-def _task_complete(task, user, **data):
-    """Finish an open task (inside ``open_task_locked``) and create the next steps."""
+def _task_start(task, user):
+    """Start an open task (inside ``open_task_locked``), taking it from its pool if needed."""
     activation = task.flow_task.activation_class(task)
     if task.owner_id is None:
         activation.assign(user)
     activation.start(None)
+    return activation
+
+
+def _task_complete(task, user, **data):
+    """Finish an open task (inside ``open_task_locked``) and create the next steps."""
+    activation = _task_start(task, user)
     activation.task.data = {**(activation.task.data or {}), **data}
     activation.execute()
 
@@ -88,10 +94,7 @@ def human_task(*, task_id, node, user):
     all in one transaction under the process lock.
     """
     with open_task_locked(task_id=task_id, nodes=(node,), user=user) as task:
-        activation = node.activation_class(task)
-        if task.owner_id is None:
-            activation.assign(user)
-        activation.start(None)
+        activation = _task_start(task, user)
         yield activation
         activation.execute()
 
