@@ -8,6 +8,7 @@ urlpatterns = [
     path("nominations/", include("nominations.urls")),
     path("notifications/", include("notifications.urls")),
     path("reviewers/", include("reviewers.urls")),
+    path("hub/", include("nominations.hub_urls")),
     path("accounts/", include("allauth.urls")),
     # Providers' delivery, bounce and complaint webhooks, protected by ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),

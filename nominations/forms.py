@@ -8,7 +8,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Country, Nomination, SurveyQuestion
+from .models import Call, Country, Nomination, PublishedPractice, SurveyQuestion, Theme
 from .services import REQUIRED_FOR_SUBMISSION
 
 SURVEY_PREFIX = "survey_"
@@ -190,3 +190,62 @@ class NominationForm(forms.ModelForm):
                 value = float(value) if value % 1 else int(value)
             answers[str(question.pk)] = value
         return answers
+
+
+class HubFilterForm(forms.Form):
+    """The knowledge hub's search: words, and country, theme, kind and call."""
+
+    q = forms.CharField(label=gettext_lazy("Words"), required=False, max_length=200)
+    country = forms.ModelChoiceField(
+        label=gettext_lazy("Country"),
+        queryset=Country.objects.filter(is_partner=True),
+        required=False,
+    )
+    theme = forms.ModelChoiceField(
+        label=gettext_lazy("Theme"), queryset=Theme.objects.all(), required=False
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Kind"),
+        choices=[("", "—"), *Nomination.Kind.choices],
+        required=False,
+    )
+    call = forms.ModelChoiceField(
+        label=gettext_lazy("Call"), queryset=Call.objects.all(), required=False
+    )
+
+    def filters(self):
+        """Keyword arguments for ``hub_practices``; an invalid choice is left out."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "words": data.get("q", ""),
+            "country": data.get("country"),
+            "theme": data.get("theme"),
+            "kind": data.get("kind", ""),
+            "call": data.get("call"),
+        }
+
+
+class PublicPracticeForm(forms.ModelForm):
+    class Meta:
+        model = PublishedPractice
+        fields = ["title", "summary", "results", "transferability", "links"]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 6}),
+            "results": forms.Textarea(attrs={"rows": 4}),
+            "transferability": forms.Textarea(attrs={"rows": 3}),
+            "links": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def clean_links(self):
+        links = self.cleaned_data["links"]
+        validate = URLValidator(schemes=["http", "https"])
+        for line in links.splitlines():
+            if line.strip():
+                try:
+                    validate(line.strip())
+                except forms.ValidationError as error:
+                    raise forms.ValidationError(
+                        _("“%(link)s” is not a web address (https://…).") % {"link": line.strip()}
+                    ) from error
+        return links

@@ -352,6 +352,40 @@ class SelectionDecision(models.Model):
         return f"{self.nomination}: {self.get_outcome_display()}"
 
 
+class PublishedPractice(models.Model):
+    """A selected practice as the public knowledge hub shows it.
+
+    The public text starts as a copy of the nomination's (its English summary when
+    it has one) and is then the coordinators' to edit; it shows only while
+    ``is_published`` and the nominator's consent to publish both hold.
+    """
+
+    nomination = models.OneToOneField(
+        Nomination, on_delete=models.CASCADE, related_name="published_practice"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"))
+    results = models.TextField(_("results and evidence"), blank=True)
+    transferability = models.TextField(_("transferability to other countries"), blank=True)
+    links = models.TextField(_("links"), blank=True, help_text=_("One address per line."))
+    is_published = models.BooleanField(_("published"), default=False)
+    first_published_at = models.DateTimeField(_("first published"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-first_published_at", "-pk"]
+        verbose_name = _("published practice")
+        verbose_name_plural = _("published practices")
+        indexes = [models.Index(fields=["is_published", "-first_published_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def link_list(self):
+        return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+
 class NominationEvent(models.Model):
     """One recorded action on a nomination: who, what, when, outcome and reason."""
 
@@ -372,6 +406,9 @@ class NominationEvent(models.Model):
         REVIEWERS_SETTLED = "reviewers_settled", _("Peer review goes on with fewer reviewers")
         REVIEWS_COMPLETE = "reviews_complete", _("Peer review complete")
         DECIDED = "decided", _("Selection decided")
+        PUBLISHED = "published", _("Published in the knowledge hub")
+        UNPUBLISHED = "unpublished", _("Taken out of the knowledge hub")
+        PUBLIC_TEXT_EDITED = "public_text_edited", _("Public text edited")
 
     #: Steps a nominator sees in their timeline; review-level steps would
     #: reveal how many people reviewed and when, so they stay with staff.
@@ -386,6 +423,8 @@ class NominationEvent(models.Model):
             Action.REVIEWERS_ASSIGNED,
             Action.REVIEWS_COMPLETE,
             Action.DECIDED,
+            Action.PUBLISHED,
+            Action.UNPUBLISHED,
         }
     )
 

@@ -1,12 +1,12 @@
 """Reads of nominations for pages: lists, timelines, history."""
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from workflow.deadlines import OPEN_TASK_STATUSES
 
-from .models import Nomination, NominationEvent
+from .models import Nomination, NominationEvent, PublishedPractice
 
 Stage = Nomination.Stage
 
@@ -125,3 +125,34 @@ def survey_answer_rows(*, nomination):
             value = _("Yes") if value else _("No")
         rows.append((question, value))
     return rows
+
+
+# --- the public knowledge hub ------------------------------------------------------------
+
+
+def hub_practices(*, words="", country=None, theme=None, kind="", call=None):
+    """Published practices whose nominators consented, newest first, filtered.
+
+    ``words`` must each appear in the public title, summary or results.
+    """
+    practices = PublishedPractice.objects.filter(
+        is_published=True, nomination__consent_to_publish=True
+    )
+    for word in words.split():
+        practices = practices.filter(
+            Q(title__icontains=word) | Q(summary__icontains=word) | Q(results__icontains=word)
+        )
+    if country:
+        practices = practices.filter(nomination__country=country)
+    if theme:
+        practices = practices.filter(nomination__themes=theme)
+    if kind:
+        practices = practices.filter(nomination__kind=kind)
+    if call:
+        practices = practices.filter(nomination__call=call)
+    return (
+        practices.select_related("nomination__country", "nomination__call", "nomination__decision")
+        .prefetch_related("nomination__themes")
+        .order_by("-first_published_at", "-pk")
+        .distinct()
+    )

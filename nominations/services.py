@@ -5,9 +5,10 @@ select) are in workflow.services; they call the helpers here.
 """
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Attachment, Nomination, NominationEvent
+from .models import Attachment, Nomination, NominationEvent, PublishedPractice, SelectionDecision
 
 #: Fields a nomination must have before it can be submitted.
 REQUIRED_FOR_SUBMISSION = (
@@ -136,3 +137,81 @@ def nomination_set_stage(*, nomination, stage, **extra_fields):
     for name, value in extra_fields.items():
         setattr(nomination, name, value)
     nomination.save(update_fields=["stage", "updated_at", *extra_fields])
+
+
+# --- the public knowledge hub ------------------------------------------------------------
+
+SHOWCASE_OUTCOMES = (
+    SelectionDecision.Outcome.TRANSNATIONAL,
+    SelectionDecision.Outcome.NATIONAL,
+)
+#: The public text a coordinator edits; each change is recorded with the fields it touched.
+PUBLIC_FIELDS = ("title", "summary", "results", "transferability", "links")
+
+
+def practice_publishable(nomination):
+    """Why ``nomination`` may not appear in the hub, or "" if it may."""
+    decision = getattr(nomination, "decision", None)
+    if decision is None or decision.outcome not in SHOWCASE_OUTCOMES:
+        return _("Only practices selected for a showcase are published.")
+    if not nomination.consent_to_publish:
+        return _("The nominator did not consent to publication.")
+    return ""
+
+
+def practice_draft(nomination):
+    """The public text as it stands, or a first draft copied from the nomination."""
+    existing = PublishedPractice.objects.filter(nomination=nomination).first()
+    if existing is not None:
+        return existing
+    summary = nomination.english_summary.strip() or nomination.summary
+    return PublishedPractice(
+        nomination=nomination,
+        title=nomination.title,
+        summary=summary,
+        results=nomination.results,
+        transferability=nomination.transferability,
+        links=nomination.links,
+    )
+
+
+@transaction.atomic
+def practice_save(*, nomination, by, fields, publish=None):
+    """Save the public text; ``publish`` True or False publishes or takes it out.
+
+    Every change is recorded in the nomination's history with who made it.
+    """
+    reason = practice_publishable(nomination)
+    practice = practice_draft(nomination)
+    existed = practice.pk is not None
+    # Text is kept only for what may be published; what is out may still be taken down.
+    if reason and (publish or not existed):
+        raise NominationError(reason)
+    changed = [name for name in PUBLIC_FIELDS if getattr(practice, name) != fields[name]]
+    for name in PUBLIC_FIELDS:
+        setattr(practice, name, fields[name])
+    was_published = practice.is_published
+    if publish is not None:
+        practice.is_published = publish
+    if practice.is_published and practice.first_published_at is None:
+        practice.first_published_at = timezone.now()
+    practice.save()
+    role = NominationEvent.Role.COORDINATOR
+    if changed and existed:
+        event_record(
+            nomination=nomination,
+            action=NominationEvent.Action.PUBLIC_TEXT_EDITED,
+            actor=by,
+            role=role,
+            outcome=", ".join(changed),
+        )
+    if practice.is_published != was_published:
+        event_record(
+            nomination=nomination,
+            action=NominationEvent.Action.PUBLISHED
+            if practice.is_published
+            else NominationEvent.Action.UNPUBLISHED,
+            actor=by,
+            role=role,
+        )
+    return practice

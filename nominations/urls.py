@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.nomination_detail, name="detail"),
     path("<int:pk>/edit/", views.nomination_edit, name="edit"),
     path("<int:pk>/flow.svg", views.nomination_flow_chart, name="flow_chart"),
+    path("<int:pk>/public/", views.practice_public_edit, name="public"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",
         views.attachment_download,

@@ -13,7 +13,7 @@ from workflow import selectors as workflow_selectors
 from workflow.charts import nomination_flow_svg
 from workflow.services import TaskUnavailable, nomination_resubmit, nomination_submit
 
-from .forms import NominationForm
+from .forms import NominationForm, PublicPracticeForm
 from .models import Attachment, Call, Nomination, NominationEvent
 from .selectors import (
     my_nominations,
@@ -22,7 +22,15 @@ from .selectors import (
     nomination_timeline,
     survey_answer_rows,
 )
-from .services import NominationError, nomination_attach, nomination_create, nomination_update
+from .services import (
+    NominationError,
+    nomination_attach,
+    nomination_create,
+    nomination_update,
+    practice_draft,
+    practice_publishable,
+    practice_save,
+)
 
 
 @login_required
@@ -230,4 +238,36 @@ def attachment_download(request, pk, attachment_pk):
     attachment = get_object_or_404(Attachment, pk=attachment_pk, nomination=nomination)
     return FileResponse(
         attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    )
+
+
+@login_required
+def practice_public_edit(request, pk):
+    """Coordinators keep a selected practice's public text, and publish or unpublish it."""
+    nomination, role = _visible_nomination_or_404(request, pk)
+    if role not in {"coordinator", "admin"}:
+        raise Http404
+    practice = practice_draft(nomination)
+    form = PublicPracticeForm(request.POST or None, instance=practice)
+    action = request.POST.get("action")
+    if request.method == "POST" and form.is_valid():
+        publish = {"publish": True, "unpublish": False}.get(action)
+        try:
+            practice_save(
+                nomination=nomination, by=request.user, fields=form.cleaned_data, publish=publish
+            )
+        except NominationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The public text is saved."))
+            return redirect("nominations:public", pk=nomination.pk)
+    return render(
+        request,
+        "nominations/practice_public_form.html",
+        {
+            "nomination": nomination,
+            "practice": practice,
+            "form": form,
+            "not_publishable": practice_publishable(nomination),
+        },
     )
