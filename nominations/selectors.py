@@ -6,7 +6,7 @@ from viewflow.workflow.models import Task
 
 from workflow.deadlines import OPEN_TASK_STATUSES
 
-from .models import Nomination, NominationEvent, PublishedPractice
+from .models import Call, Nomination, NominationEvent, PublishedPractice
 
 Stage = Nomination.Stage
 
@@ -156,3 +156,14 @@ def hub_practices(*, words="", country=None, theme=None, kind="", call=None):
         .order_by("-first_published_at", "-pk")
         .distinct()
     )
+
+
+def exportable_calls(*, user):
+    """Calls whose nominations ``user`` may export: all for admins, else led or coordinated."""
+    if not user.is_authenticated:
+        return Call.objects.none()
+    if user.is_staff:
+        return Call.objects.all()
+    return Call.objects.filter(
+        Q(leads=user) | Q(nominations__country__coordinators=user)
+    ).distinct()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
 
@@ -8,6 +8,11 @@ urlpatterns = [
     path("calls/", views.call_list, name="calls"),
     path("overview/", views.nomination_overview, name="overview"),
     path("calls/<int:call_pk>/new/", views.nomination_create_view, name="create"),
+    re_path(
+        r"^calls/(?P<call_pk>[0-9]+)/export\.(?P<file_format>csv|xlsx)$",
+        views.call_export,
+        name="export",
+    ),
     path("<int:pk>/", views.nomination_detail, name="detail"),
     path("<int:pk>/edit/", views.nomination_edit, name="edit"),
     path("<int:pk>/flow.svg", views.nomination_flow_chart, name="flow_chart"),

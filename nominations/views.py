@@ -2,6 +2,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,9 +14,11 @@ from workflow import selectors as workflow_selectors
 from workflow.charts import nomination_flow_svg
 from workflow.services import TaskUnavailable, nomination_resubmit, nomination_submit
 
+from .exports import as_csv, as_xlsx, call_export_table
 from .forms import NominationForm, PublicPracticeForm
 from .models import Attachment, Call, Nomination, NominationEvent
 from .selectors import (
+    exportable_calls,
     my_nominations,
     next_due_subquery,
     nomination_history_for,
@@ -62,7 +65,11 @@ def nomination_overview(request):
     return render(
         request,
         "nominations/nomination_overview.html",
-        {"nominations": nominations, "now": timezone.now()},
+        {
+            "nominations": nominations,
+            "now": timezone.now(),
+            "exportable_calls": exportable_calls(user=request.user),
+        },
     )
 
 
@@ -271,3 +278,24 @@ def practice_public_edit(request, pk):
             "not_publishable": practice_publishable(nomination),
         },
     )
+
+
+@require_GET
+@login_required
+def call_export(request, call_pk, file_format):
+    """A call's nominations as CSV or Excel, as much of them as the person may see."""
+    call = get_object_or_404(Call, pk=call_pk)
+    try:
+        headers, rows = call_export_table(call=call, user=request.user)
+    except PermissionDenied as denied:
+        raise Http404 from denied
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    filename = f"nomflow-call-{call.pk}-{stamp}.{file_format}"
+    if file_format == "xlsx":
+        content = as_xlsx(headers, rows, title=call.title)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        content, content_type = as_csv(headers, rows), "text/csv; charset=utf-8"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

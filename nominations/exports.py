@@ -1,0 +1,168 @@
+"""A call's nominations as a table, for CSV and Excel: answers, scores, decisions.
+
+What a person exports is what they may see: admins every submitted nomination
+of the call, coordinators their countries', leads the call's nominations from
+selection on. Reviewer identities appear only for admins and the call's leads;
+coordinators get each review's scores as "Review 1", "Review 2"…
+"""
+
+import csv
+import io
+from statistics import mean
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch, Q
+from django.utils.translation import gettext as _
+
+from reviewers.models import CriterionScore, Review
+
+from .models import Nomination
+
+
+def exportable_nominations(*, call, user):
+    """(nominations of ``call`` ``user`` may export, whether reviewers may be named)."""
+    if not user.is_authenticated:
+        raise PermissionDenied
+    is_lead = call.leads.filter(pk=user.pk).exists()
+    nominations = Nomination.objects.filter(call=call).exclude(stage=Nomination.Stage.DRAFT)
+    if not user.is_staff:
+        allowed = Q(country__coordinators=user)
+        if is_lead:
+            allowed |= Q(stage__in=[Nomination.Stage.SELECTION, Nomination.Stage.DECIDED])
+        nominations = nominations.filter(
+            pk__in=Nomination.objects.filter(call=call).filter(allowed).values("pk")
+        )
+        if not is_lead and not user.coordinated_countries.exists():
+            raise PermissionDenied
+    return nominations, user.is_staff or is_lead
+
+
+def call_export_table(*, call, user):
+    """(headers, rows) of the call's nominations as ``user`` may export them."""
+    nominations, name_reviewers = exportable_nominations(call=call, user=user)
+    nominations = list(
+        nominations.select_related("country", "decision")
+        .prefetch_related(
+            "themes",
+            Prefetch(
+                "reviews",
+                queryset=Review.objects.filter(status=Review.Status.SUBMITTED)
+                .select_related("reviewer__reviewer_profile__country")
+                .prefetch_related(Prefetch("scores", queryset=CriterionScore.objects.all()))
+                .order_by("submitted_at", "pk"),
+            ),
+        )
+        .order_by("pk")
+    )
+    questions = list(call.questions.all())
+    criteria = list(call.criteria.all())
+    most_reviews = max((len(n.reviews.all()) for n in nominations), default=0)
+
+    headers = [
+        _("Id"),
+        _("Title"),
+        _("Kind"),
+        _("Country"),
+        _("Organisation"),
+        _("Themes"),
+        _("Language"),
+        _("Year started"),
+        _("Stage"),
+        _("Submitted"),
+        *[question.text for question in questions],
+        *[_("Mean: %(criterion)s") % {"criterion": c.title} for c in criteria],
+    ]
+    for number in range(1, most_reviews + 1):
+        label = _("Review %(number)d") % {"number": number}
+        if name_reviewers:
+            headers.append(_("%(review)s: reviewer") % {"review": label})
+        headers += [f"{label}: {c.title}" for c in criteria]
+        headers.append(_("%(review)s: comment") % {"review": label})
+    headers += [_("Decision"), _("Rationale"), _("Decided")]
+
+    rows = []
+    for nomination in nominations:
+        reviews = list(nomination.reviews.all())
+        scores = [
+            {score.criterion_id: score.score for score in review.scores.all()} for review in reviews
+        ]
+        row = [
+            nomination.pk,
+            nomination.title,
+            nomination.get_kind_display(),
+            nomination.country.name if nomination.country else "",
+            nomination.organisation,
+            ", ".join(theme.name for theme in nomination.themes.all()),
+            nomination.language,
+            nomination.year_started,
+            nomination.get_stage_display(),
+            nomination.submitted_at.strftime("%Y-%m-%d %H:%M") if nomination.submitted_at else "",
+            *[_answer(nomination.survey_answers.get(str(q.pk))) for q in questions],
+        ]
+        for criterion in criteria:
+            given = [s[criterion.pk] for s in scores if s.get(criterion.pk) is not None]
+            row.append(round(mean(given), 2) if given else "")
+        for index in range(most_reviews):
+            review = reviews[index] if index < len(reviews) else None
+            if name_reviewers:
+                row.append(_reviewer_name(review) if review else "")
+            row += [scores[index].get(c.pk, "") if review else "" for c in criteria]
+            row.append(review.comment if review else "")
+        decision = getattr(nomination, "decision", None)
+        row += [
+            decision.get_outcome_display() if decision else "",
+            decision.rationale if decision else "",
+            decision.decided_at.strftime("%Y-%m-%d %H:%M") if decision else "",
+        ]
+        rows.append(row)
+    return headers, rows
+
+
+def _answer(value):
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return "" if value is None else value
+
+
+def _reviewer_name(review):
+    user = review.reviewer
+    profile = getattr(user, "reviewer_profile", None)
+    country = f" ({profile.country.code})" if profile else ""
+    return f"{user.get_full_name() or user.email} <{user.email}>{country}"
+
+
+def as_csv(headers, rows):
+    out = io.StringIO()
+    # A byte order mark so that spreadsheet programs read the file as UTF-8.
+    out.write("\ufeff")
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows([_safe_cell(value) for value in row] for row in rows)
+    return out.getvalue().encode()
+
+
+def as_xlsx(headers, rows, *, title):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]  # Excel's limit for a sheet name
+    sheet.append([str(h) for h in headers])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append([_safe_cell(value) for value in row])
+    sheet.freeze_panes = "C2"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _safe_cell(value):
+    """Text that a spreadsheet would run as a formula is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value

@@ -1,0 +1,134 @@
+"""A call's nominations in CSV and Excel, as much as the exporter may see."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from nominations.models import Nomination, SelectionDecision
+from reviewers.models import CriterionScore, Review
+
+from ..factories import NominationFactory, QuestionFactory, ReviewerFactory, UserFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+@pytest.fixture
+def world(call, countries, theme, lead, coordinator, nominator):
+    """A decided Swedish nomination with two reviews, a French one in review, a draft."""
+    question = QuestionFactory(call=call, kind="yes_no", text="Still running?")
+    decided = NominationFactory(
+        call=call,
+        nominator=nominator,
+        country=countries["SE"],
+        themes=[theme],
+        title="Mentors",
+        stage=Nomination.Stage.DECIDED,
+        survey_answers={str(question.pk): True},
+    )
+    SelectionDecision.objects.create(
+        nomination=decided, outcome="national", rationale="=Strong evidence", decided_by=lead
+    )
+    criteria = list(call.criteria.all())
+    for username, code, score in (("ana", "ES", 4), ("zoe", "FR", 2)):
+        reviewer = ReviewerFactory(username=username, reviewer_profile__country=countries[code])
+        review = Review.objects.create(
+            nomination=decided, reviewer=reviewer, status="submitted", comment=f"{username} says"
+        )
+        for criterion in criteria:
+            CriterionScore.objects.create(review=review, criterion=criterion, score=score)
+    NominationFactory(call=call, country=countries["FR"], title="Habiter", stage="review")
+    NominationFactory(call=call, country=countries["SE"], title="Draft only")
+    return call
+
+
+def exported(client, user, call, file_format="csv"):
+    client.force_login(user)
+    response = client.get(reverse("nominations:export", args=[call.pk, file_format]))
+    if response.status_code != 200:
+        return response.status_code, None
+    if file_format == "xlsx":
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        return 200, [[cell.value for cell in row] for row in sheet.iter_rows()]
+    text = response.content.decode("utf-8-sig")
+    return 200, list(csv.reader(io.StringIO(text)))
+
+
+def as_dicts(table):
+    headers, *rows = table
+    return [dict(zip(headers, row, strict=True)) for row in rows]
+
+
+def test_the_lead_exports_the_calls_nominations_in_selection_with_reviewers_named(
+    client, world, lead
+):
+    status, table = exported(client, lead, world)
+
+    assert status == 200
+    (row,) = as_dicts(table)
+    assert row["Title"] == "Mentors"
+    assert row["Still running?"] == "Yes"
+    assert row["Mean: Innovation"] == "3"
+    named = {row["Review 1: reviewer"], row["Review 2: reviewer"]}
+    assert any("<ana@example.org> (ES)" in name for name in named)
+    assert any("<zoe@example.org> (FR)" in name for name in named)
+    assert {row["Review 1: comment"], row["Review 2: comment"]} == {"ana says", "zoe says"}
+    assert row["Decision"] == "Selected for the national showcase"
+    # A rationale that looks like a formula stays text in a spreadsheet.
+    assert row["Rationale"] == "'=Strong evidence"
+
+
+def test_a_coordinator_exports_their_countrys_submitted_nominations_without_reviewer_names(
+    client, world, coordinator
+):
+    status, table = exported(client, coordinator, world)
+
+    assert status == 200
+    rows = as_dicts(table)
+    assert [r["Title"] for r in rows] == ["Mentors"]  # not the French one, not the draft
+    assert not any(header.endswith(": reviewer") for header in table[0])
+    assert "ana@example.org" not in str(table) and "zoe" not in str(table[0])
+    assert rows[0]["Review 1: Innovation"] in {"4", "2"}
+
+
+def test_an_admin_exports_every_submitted_nomination_as_excel(client, world):
+    admin = UserFactory(username="admin", is_staff=True)
+
+    status, table = exported(client, admin, world, "xlsx")
+
+    assert status == 200
+    rows = as_dicts(table)
+    assert sorted(r["Title"] for r in rows) == ["Habiter", "Mentors"]
+    mentors = next(r for r in rows if r["Title"] == "Mentors")
+    assert mentors["Mean: Innovation"] == 3
+    assert "ana@example.org" in (mentors["Review 1: reviewer"] + mentors["Review 2: reviewer"])
+
+
+@pytest.mark.parametrize("role", ["nominator", "reviewer"])
+def test_nominators_and_reviewers_cannot_export(client, world, request, role):
+    person = (
+        request.getfixturevalue("nominator")
+        if role == "nominator"
+        else Review.objects.first().reviewer
+    )
+
+    assert exported(client, person, world)[0] == 404
+
+
+def test_the_export_costs_the_same_queries_for_few_or_many_nominations(
+    client, world, lead, countries, theme, django_assert_num_queries
+):
+    client.force_login(lead)
+    url = reverse("nominations:export", args=[world.pk, "csv"])
+    client.get(url)
+    # Session and user, the call, lead check, the nominations, their themes, reviews and
+    # scores, the questions and the criteria.
+    with django_assert_num_queries(10):
+        client.get(url)
+    for _ in range(3):
+        NominationFactory(call=world, country=countries["LV"], themes=[theme], stage="selection")
+    with django_assert_num_queries(10):
+        response = client.get(url)
+    assert response.content.decode("utf-8-sig").count("\n") == 5
