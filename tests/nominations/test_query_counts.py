@@ -30,7 +30,8 @@ MY_NOMINATIONS_QUERIES = PAGE_OVERHEAD + 1  # the nominations with call, country
 #: The tasks with their nomination, country and call; the calls waiting for bulk assignment.
 INBOX_QUERIES = PAGE_OVERHEAD + 2
 HOME_QUERIES = PAGE_OVERHEAD + 2  # the tasks; the nominations
-OVERVIEW_QUERIES = PAGE_OVERHEAD + 1  # the visible nominations with call, country, next due
+#: The visible nominations with call, country and next due; the calls they may export.
+OVERVIEW_QUERIES = PAGE_OVERHEAD + 2
 #: The task with its nomination, the pool check, the rubric, the reviews with their
 #: reviewers, their scores, the survey questions, the country, themes and attachments.
 SELECTION_PAGE_QUERIES = PAGE_OVERHEAD + 9
