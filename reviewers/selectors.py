@@ -1,6 +1,7 @@
 """Reads of reviews and of what the reviewer matching needs, bounded in queries."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 from statistics import mean
 
@@ -203,3 +204,79 @@ def nominations_to_consider(*, reviewer):
     for nomination in nominations:
         by_call.setdefault(nomination.call, []).append(nomination)
     return list(by_call.items())
+
+
+# --- the leads' selection board ----------------------------------------------------------
+
+#: Reviewers disagree on a criterion when their scores differ by this much or more.
+DISAGREEMENT = 2
+
+
+@dataclass
+class BoardRow:
+    nomination: object
+    reviews: list  # [(review, [score or None per criterion])]
+    means: list  # mean or None per criterion
+    spreads: list  # highest minus lowest score, or None, per criterion
+    weighted: float | None  # weighted mean over the criteria that have scores
+
+    @property
+    def means_and_spreads(self):
+        return list(zip(self.means, self.spreads, strict=True))
+
+    @property
+    def disagreement(self):
+        return any(spread is not None and spread >= DISAGREEMENT for spread in self.spreads)
+
+
+def selection_board(*, call, nominations):
+    """(criteria, rows) of ``nominations``, best weighted score first.
+
+    The weighted score is the mean of each criterion's mean, weighted by the call's
+    criterion weights, over the criteria that have scores; a nomination with no
+    score at all comes last. Ties keep the oldest submission first.
+    """
+    criteria = list(call.criteria.all())
+    nominations = list(
+        nominations.select_related("country", "decision")
+        .prefetch_related(
+            "themes",
+            Prefetch(
+                "reviews",
+                queryset=Review.objects.filter(status=Review.Status.SUBMITTED)
+                .select_related("reviewer__reviewer_profile__country")
+                .prefetch_related(Prefetch("scores", queryset=CriterionScore.objects.all()))
+                .order_by("submitted_at", "pk"),
+            ),
+        )
+        .order_by("submitted_at", "pk")
+    )
+    rows = []
+    for nomination in nominations:
+        reviews = []
+        for review in nomination.reviews.all():
+            by_criterion = {s.criterion_id: s.score for s in review.scores.all()}
+            reviews.append((review, [by_criterion.get(c.pk) for c in criteria]))
+        means, spreads = [], []
+        for index in range(len(criteria)):
+            given = [scores[index] for _review, scores in reviews if scores[index] is not None]
+            means.append(round(mean(given), 2) if given else None)
+            spreads.append(max(given) - min(given) if given else None)
+        scored = [(c.weight, m) for c, m in zip(criteria, means, strict=True) if m is not None]
+        total_weight = sum(float(weight) for weight, _mean in scored)
+        weighted = (
+            round(sum(float(weight) * m for weight, m in scored) / total_weight, 2)
+            if total_weight
+            else None
+        )
+        rows.append(
+            BoardRow(
+                nomination=nomination,
+                reviews=reviews,
+                means=means,
+                spreads=spreads,
+                weighted=weighted,
+            )
+        )
+    rows.sort(key=lambda row: (row.weighted is None, -(row.weighted or 0)))
+    return criteria, rows

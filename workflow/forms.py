@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from nominations.models import SelectionDecision
+from nominations.models import Country, Nomination, SelectionDecision, Theme
 
 from .services import ScreeningDecision
 
@@ -67,3 +67,37 @@ class GoOnForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Recorded in the nomination's history."),
     )
+
+
+class BoardFilterForm(forms.Form):
+    """The selection board's filters; every one is optional."""
+
+    country = forms.ModelChoiceField(
+        label=_("Country"), queryset=Country.objects.filter(is_partner=True), required=False
+    )
+    theme = forms.ModelChoiceField(label=_("Theme"), queryset=Theme.objects.all(), required=False)
+    kind = forms.ChoiceField(
+        label=_("Kind"), choices=[("", "—"), *Nomination.Kind.choices], required=False
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        choices=[
+            ("", "—"),
+            (Nomination.Stage.SELECTION, Nomination.Stage.SELECTION.label),
+            (Nomination.Stage.DECIDED, Nomination.Stage.DECIDED.label),
+        ],
+        required=False,
+    )
+
+    def apply(self, nominations):
+        self.is_valid()
+        data = self.cleaned_data
+        if data.get("country"):
+            nominations = nominations.filter(country=data["country"])
+        if data.get("theme"):
+            nominations = nominations.filter(themes=data["theme"])
+        if data.get("kind"):
+            nominations = nominations.filter(kind=data["kind"])
+        if data.get("stage"):
+            nominations = nominations.filter(stage=data["stage"])
+        return nominations

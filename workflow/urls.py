@@ -8,5 +8,6 @@ urlpatterns = [
     path("tasks/", views.inbox, name="inbox"),
     path("tasks/<int:task_pk>/", views.task_detail, name="task"),
     path("calls/<int:call_pk>/reviewers/", views.bulk_assign, name="bulk_assign"),
+    path("calls/<int:call_pk>/board/", views.selection_board, name="board"),
     path("tasks/<int:task_pk>/remove-reviewer/", views.review_remove_view, name="review_remove"),
 ]

@@ -10,17 +10,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
-from nominations.models import Call, NominationEvent
+from nominations.models import Call, Nomination, NominationEvent
 from nominations.selectors import my_nominations, survey_answer_rows
 from nominations.services import NominationError
 from reviewers.forms import DeclineForm, ReviewForm
 from reviewers.models import Review
+from reviewers.selectors import selection_board as board_rows
 from reviewers.selectors import submitted_reviews_summary
 from reviewers.services import assignment_propose, review_save_draft, reviewer_choices
 
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
-from .forms import GoOnForm, ReviewerByHandForm, ScreeningForm, SelectionForm
+from .forms import (
+    BoardFilterForm,
+    GoOnForm,
+    ReviewerByHandForm,
+    ScreeningForm,
+    SelectionForm,
+)
 from .selectors import (
     calls_awaiting_reviewers,
     can_act_on_task,
@@ -335,6 +342,38 @@ def review_remove_view(request, task_pk):
     else:
         messages.success(request, _("The reviewer is removed; a replacement is being sought."))
     return redirect("nominations:detail", pk=nomination.pk)
+
+
+@login_required
+def selection_board(request, call_pk):
+    """The call's nominations in selection and decided, ranked, for its leads and admins."""
+    call = get_object_or_404(Call, pk=call_pk)
+    if not (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()):
+        raise Http404
+    form = BoardFilterForm(request.GET)
+    nominations = form.apply(
+        Nomination.objects.filter(
+            call=call, stage__in=[Nomination.Stage.SELECTION, Nomination.Stage.DECIDED]
+        )
+    ).distinct()
+    criteria, rows = board_rows(call=call, nominations=nominations)
+    open_selections = dict(
+        Task.objects.filter(
+            flow_task=NominationFlow.select,
+            status__in=OPEN_TASK_STATUSES,
+            process__nominationprocess__nomination__in=[row.nomination for row in rows],
+        ).values_list("process__nominationprocess__nomination", "pk")
+    )
+    return render(
+        request,
+        "workflow/selection_board.html",
+        {
+            "call": call,
+            "form": form,
+            "criteria": criteria,
+            "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
+        },
+    )
 
 
 TASK_PAGES = {

@@ -1,0 +1,119 @@
+"""The leads' selection board: ranking, disagreement, filters and who may open it."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from nominations.models import Nomination, SelectionDecision
+from reviewers.models import CriterionScore, Review
+from reviewers.selectors import selection_board
+
+from ..factories import NominationFactory, ReviewerFactory, ThemeFactory, UserFactory
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
+
+
+def reviewed(call, country, scores_by_reviewer, *, stage="selection", **fields):
+    """A nomination in selection with one submitted review per list of scores."""
+    nomination = NominationFactory(call=call, country=country, stage=stage, **fields)
+    criteria = list(call.criteria.all())
+    for index, scores in enumerate(scores_by_reviewer):
+        reviewer = ReviewerFactory(username=f"{nomination.title}-r{index}")
+        review = Review.objects.create(nomination=nomination, reviewer=reviewer, status="submitted")
+        for criterion, score in zip(criteria, scores, strict=True):
+            CriterionScore.objects.create(review=review, criterion=criterion, score=score)
+    return nomination
+
+
+def test_ranking_by_weighted_score_with_ties_and_missing_scores(call, countries):
+    _innovation, impact, _transfer = call.criteria.all()
+    impact.weight = Decimal(2)
+    impact.save()
+    se, fr = countries["SE"], countries["FR"]
+    strong_impact = reviewed(call, se, [[2, 5, 2]], title="Strong impact")  # (2+10+2)/4 = 3.5
+    even = reviewed(call, fr, [[4, 3, 4]], title="Even")  # (4+6+4)/4 = 3.5: a tie, later
+    best = reviewed(call, se, [[5, 5, 5], [4, 4, 4]], title="Best")  # 4.5
+    unscored = reviewed(call, fr, [], title="Unscored")
+    partly = reviewed(call, se, [[3, None, None]], title="Partly")  # only innovation: 3.0
+
+    _criteria, rows = selection_board(call=call, nominations=Nomination.objects.filter(call=call))
+
+    assert [(row.nomination, row.weighted) for row in rows] == [
+        (best, 4.5),
+        (strong_impact, 3.5),
+        (even, 3.5),
+        (partly, 3.0),
+        (unscored, None),
+    ]
+    assert rows[0].means == [4.5, 4.5, 4.5]
+    assert rows[3].means == [3, None, None]
+
+
+def test_reviewers_who_differ_by_two_points_are_flagged(call, countries):
+    split = reviewed(call, countries["SE"], [[5, 3, 3], [3, 3, 4]], title="Split")
+    close = reviewed(call, countries["FR"], [[4, 3, 3], [3, 4, 4]], title="Close")
+
+    _criteria, rows = selection_board(call=call, nominations=Nomination.objects.filter(call=call))
+
+    flags = {row.nomination: (row.disagreement, row.spreads) for row in rows}
+    assert flags[split] == (True, [2, 0, 1])
+    assert flags[close] == (False, [1, 1, 1])
+
+
+def test_the_board_filters_and_shows_reviews_side_by_side(client, call, countries, lead, theme):
+    energy = ThemeFactory(name="Energy")
+    swedish = reviewed(call, countries["SE"], [[4, 4, 4]], title="Swedish", themes=[theme])
+    reviewed(call, countries["LV"], [[3, 3, 3]], title="Latvian", themes=[energy], kind="method")
+    decided = reviewed(call, countries["FR"], [[2, 2, 2]], title="French", stage="decided")
+    SelectionDecision.objects.create(
+        nomination=decided, outcome="not_selected", rationale="No", decided_by=lead
+    )
+    NominationFactory(call=call, country=countries["ES"], title="In review", stage="review")
+    client.force_login(lead)
+    url = reverse("workflow:board", args=[call.pk])
+
+    def titles(**query):
+        return [row.nomination.title for row, _task in client.get(url, query).context["rows"]]
+
+    assert titles() == ["Swedish", "Latvian", "French"]
+    assert titles(country=countries["LV"].pk) == ["Latvian"]
+    assert titles(theme=energy.pk) == ["Latvian"]
+    assert titles(kind="method") == ["Latvian"]
+    assert titles(stage="decided") == ["French"]
+    html = client.get(url).content.decode()
+    reviewer = Review.objects.get(nomination=swedish).reviewer
+    assert reviewer.get_full_name() in html  # the reviews side by side, for the leads
+    assert "Not selected" in html
+
+
+@pytest.mark.parametrize("role", ["nominator", "coordinator", "reviewer", "other_lead"])
+def test_only_the_calls_leads_and_admins_open_the_board(client, request, call, countries, role):
+    reviewed(call, countries["SE"], [[4, 4, 4]], title="Swedish")
+    if role == "reviewer":
+        person = Review.objects.get().reviewer
+    elif role == "other_lead":
+        person = UserFactory(username="lead-elsewhere")
+    else:
+        person = request.getfixturevalue(role)
+    client.force_login(person)
+
+    assert client.get(reverse("workflow:board", args=[call.pk])).status_code == 404
+
+
+def test_the_board_costs_the_same_queries_for_few_or_many_nominations(
+    client, call, countries, lead, django_assert_num_queries
+):
+    reviewed(call, countries["SE"], [[4, 4, 4]], title="One")
+    client.force_login(lead)
+    url = reverse("workflow:board", args=[call.pk])
+    client.get(url)
+    # The page's overhead, the call, the lead check, the filters' choices, the nominations
+    # with their themes, reviews and scores, the criteria and the open selection tasks.
+    with django_assert_num_queries(16) as one:
+        client.get(url)
+    for index in range(3):
+        reviewed(call, countries["FR"], [[3, 3, 3], [4, 4, 4]], title=f"More {index}")
+    with django_assert_num_queries(len(one.captured_queries)):
+        page = client.get(url)
+    assert len(page.context["rows"]) == 4
