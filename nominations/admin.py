@@ -67,6 +67,7 @@ class CallAdmin(admin.ModelAdmin):
             _("Reviewer matching"),
             {"fields": ["reviewers_per_nomination", "assign_in_bulk", "bidding_enabled"]},
         ),
+        (_("Selection"), {"fields": ["require_two_leads"]}),
         (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
     ]
 

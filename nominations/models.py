@@ -103,6 +103,14 @@ class Call(models.Model):
             "Whoever must act is reminded this many days before the deadline, e.g. [7, 1]."
         ),
     )
+    require_two_leads = models.BooleanField(
+        _("two leads decide each selection"),
+        default=False,
+        help_text=_(
+            "Four eyes: one lead proposes each decision and another confirms it or sends it "
+            "back; no lead decides alone."
+        ),
+    )
     assign_in_bulk = models.BooleanField(
         _("assign reviewers in bulk"),
         default=False,
@@ -342,6 +350,15 @@ class SelectionDecision(models.Model):
     outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices)
     rationale = models.TextField(_("rationale"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    #: The second lead, where the call requires two.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
     decided_at = models.DateTimeField(_("decided"), default=timezone.now)
 
     class Meta:
@@ -350,6 +367,27 @@ class SelectionDecision(models.Model):
 
     def __str__(self):
         return f"{self.nomination}: {self.get_outcome_display()}"
+
+
+class SelectionProposal(models.Model):
+    """A lead's proposed decision, waiting for a second lead where the call needs two."""
+
+    nomination = models.OneToOneField(
+        Nomination, on_delete=models.CASCADE, related_name="selection_proposal"
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=SelectionDecision.Outcome.choices
+    )
+    rationale = models.TextField(_("rationale"))
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("proposed decision")
+        verbose_name_plural = _("proposed decisions")
+
+    def __str__(self):
+        return f"{self.nomination}: {self.get_outcome_display()} ({self.proposed_by})"
 
 
 class PublishedPractice(models.Model):
@@ -406,6 +444,8 @@ class NominationEvent(models.Model):
         REVIEWERS_SETTLED = "reviewers_settled", _("Peer review goes on with fewer reviewers")
         REVIEWS_COMPLETE = "reviews_complete", _("Peer review complete")
         DECIDED = "decided", _("Selection decided")
+        DECISION_PROPOSED = "decision_proposed", _("Decision proposed by a lead")
+        DECISION_RETURNED = "decision_returned", _("Proposed decision sent back by a lead")
         PUBLISHED = "published", _("Published in the knowledge hub")
         UNPUBLISHED = "unpublished", _("Taken out of the knowledge hub")
         PUBLIC_TEXT_EDITED = "public_text_edited", _("Public text edited")

@@ -44,6 +44,14 @@ class SelectionForm(forms.Form):
     )
 
 
+class ReturnProposalForm(forms.Form):
+    note = forms.CharField(
+        label=_("Why you send it back"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The leads read this; the nominator does not."),
+    )
+
+
 class ReviewerByHandForm(forms.Form):
     """A coordinator picks a reviewer; ``choices`` come from ``reviewer_choices``."""
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from nominations.models import Nomination, NominationEvent, SelectionDecision
+from nominations.models import Nomination, NominationEvent, SelectionDecision, SelectionProposal
 from nominations.services import (
     NominationError,
     event_record,
@@ -242,30 +242,122 @@ def review_decline(*, task_id, by, reason):
 
 
 def selection_decide(*, task_id, by, outcome, rationale):
-    """A lead decides the nomination's outcome; the nominator sees it with the rationale."""
-    if not rationale.strip():
-        raise NominationError(_("Please give the rationale the nominator will read."))
+    """A lead decides the nomination's outcome; the nominator sees it with the rationale.
+
+    Where the call requires two leads, a decision is proposed and confirmed instead.
+    """
+    _rationale_required(rationale)
     with human_task(task_id=task_id, node=NominationFlow.select, user=by) as activation:
         nomination = activation.process.nomination
-        decision = SelectionDecision.objects.create(
-            nomination=nomination, outcome=outcome, rationale=rationale, decided_by=by
+        if nomination.call.require_two_leads:
+            raise NominationError(
+                _(
+                    "This call needs two leads for each decision: propose it, and another "
+                    "lead confirms."
+                )
+            )
+        return _decision_record(nomination=nomination, by=by, outcome=outcome, rationale=rationale)
+
+
+def selection_propose(*, task_id, by, outcome, rationale):
+    """The first of two leads proposes a decision (replacing any earlier proposal of theirs)."""
+    _rationale_required(rationale)
+    with open_task_locked(task_id=task_id, nodes=(NominationFlow.select,), user=by) as task:
+        nomination = task.process.nominationprocess.nomination
+        proposal, _created = SelectionProposal.objects.update_or_create(
+            nomination=nomination,
+            defaults={
+                "outcome": outcome,
+                "rationale": rationale,
+                "proposed_by": by,
+                "proposed_at": timezone.now(),
+            },
         )
-        nomination_set_stage(nomination=nomination, stage=Nomination.Stage.DECIDED)
         event_record(
             nomination=nomination,
-            action=Action.DECIDED,
+            action=Action.DECISION_PROPOSED,
             actor=by,
             role=Role.LEAD,
-            outcome=decision.get_outcome_display(),
+            outcome=proposal.get_outcome_display(),
             message=rationale,
         )
-        nominator_notify(
+    return proposal
+
+
+def _proposal_for_second_lead(nomination, by):
+    proposal = SelectionProposal.objects.select_for_update().filter(nomination=nomination).first()
+    if proposal is None:
+        raise NominationError(_("There is no proposed decision: propose one first."))
+    if proposal.proposed_by_id == by.pk:
+        raise NominationError(
+            _("Another lead must confirm or send back your proposal: no lead decides alone.")
+        )
+    return proposal
+
+
+def selection_confirm(*, task_id, by):
+    """A second lead confirms the proposed decision; it becomes the nomination's decision."""
+    with human_task(task_id=task_id, node=NominationFlow.select, user=by) as activation:
+        nomination = activation.process.nomination
+        proposal = _proposal_for_second_lead(nomination, by)
+        decision = _decision_record(
             nomination=nomination,
-            kind=Message.Kind.DECIDED,
-            key="decided",
-            message=rationale,
-            outcome=decision.outcome,
+            by=proposal.proposed_by,
+            outcome=proposal.outcome,
+            rationale=proposal.rationale,
+            confirmed_by=by,
         )
+        proposal.delete()
+    return decision
+
+
+def selection_return(*, task_id, by, note):
+    """A second lead sends the proposal back; any lead may then propose again."""
+    if not note.strip():
+        raise NominationError(_("Please say why you send the proposal back."))
+    with open_task_locked(task_id=task_id, nodes=(NominationFlow.select,), user=by) as task:
+        nomination = task.process.nominationprocess.nomination
+        proposal = _proposal_for_second_lead(nomination, by)
+        event_record(
+            nomination=nomination,
+            action=Action.DECISION_RETURNED,
+            actor=by,
+            role=Role.LEAD,
+            outcome=proposal.get_outcome_display(),
+            message=note,
+        )
+        proposal.delete()
+
+
+def _rationale_required(rationale):
+    if not rationale.strip():
+        raise NominationError(_("Please give the rationale the nominator will read."))
+
+
+def _decision_record(*, nomination, by, outcome, rationale, confirmed_by=None):
+    decision = SelectionDecision.objects.create(
+        nomination=nomination,
+        outcome=outcome,
+        rationale=rationale,
+        decided_by=by,
+        confirmed_by=confirmed_by,
+    )
+    nomination_set_stage(nomination=nomination, stage=Nomination.Stage.DECIDED)
+    event_record(
+        nomination=nomination,
+        action=Action.DECIDED,
+        actor=confirmed_by or by,
+        role=Role.LEAD,
+        outcome=decision.get_outcome_display(),
+        message=rationale,
+    )
+    nominator_notify(
+        nomination=nomination,
+        kind=Message.Kind.DECIDED,
+        key="decided",
+        message=rationale,
+        outcome=decision.outcome,
+    )
     return decision
 
 

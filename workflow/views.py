@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
-from nominations.models import Call, Nomination, NominationEvent
+from nominations.models import Call, Nomination, NominationEvent, SelectionProposal
 from nominations.selectors import my_nominations, survey_answer_rows
 from nominations.services import NominationError
 from reviewers.forms import DeclineForm, ReviewForm
@@ -24,6 +24,7 @@ from .flows import NominationFlow
 from .forms import (
     BoardFilterForm,
     GoOnForm,
+    ReturnProposalForm,
     ReviewerByHandForm,
     ScreeningForm,
     SelectionForm,
@@ -47,7 +48,10 @@ from .services import (
     reviewers_assign_in_bulk,
     reviewers_find_again,
     reviewers_go_on,
+    selection_confirm,
     selection_decide,
+    selection_propose,
+    selection_return,
 )
 
 
@@ -190,25 +194,60 @@ def review_page(request, task, nomination):
 
 
 def selection_page(request, task, nomination):
-    form = SelectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    """A lead decides; where the call needs two leads, one proposes and another confirms."""
+    action = request.POST.get("action", "decide") if request.method == "POST" else None
+    two_leads = nomination.call.require_two_leads
+    form = SelectionForm(request.POST if action in ("decide", "propose") else None)
+    return_form = ReturnProposalForm(request.POST if action == "return" else None)
+    done, message = False, ""
+    if action in ("decide", "propose") and form.is_valid():
+        values = {
+            "task_id": task.pk,
+            "by": request.user,
+            "outcome": form.cleaned_data["outcome"],
+            "rationale": form.cleaned_data["rationale"],
+        }
+        if two_leads:
+            done = _act(form, lambda: selection_propose(**values))
+            message = _("Your proposal waits for a second lead.")
+        else:
+            done = _act(form, lambda: selection_decide(**values))
+            message = _("The decision is recorded and shown to the nominator.")
+    elif action == "confirm":
+        try:
+            selection_confirm(task_id=task.pk, by=request.user)
+        except (TaskUnavailable, NominationError) as error:
+            messages.error(request, str(error))
+        else:
+            done, message = True, _("The decision is confirmed and shown to the nominator.")
+    elif action == "return" and return_form.is_valid():
+        note = return_form.cleaned_data["note"]
         done = _act(
-            form,
-            lambda: selection_decide(
-                task_id=task.pk,
-                by=request.user,
-                outcome=form.cleaned_data["outcome"],
-                rationale=form.cleaned_data["rationale"],
-            ),
+            return_form,
+            lambda: selection_return(task_id=task.pk, by=request.user, note=note),
         )
-        if done:
-            messages.success(request, _("The decision is recorded and shown to the nominator."))
-            return redirect("workflow:inbox")
+        message = _("The proposal is sent back.")
+    if done:
+        messages.success(request, message)
+        return redirect("workflow:inbox")
+    proposal = (
+        SelectionProposal.objects.filter(nomination=nomination)
+        .select_related("proposed_by")
+        .first()
+        if two_leads
+        else None
+    )
     return render(
         request,
         "workflow/task_select.html",
         _task_context(
-            task, nomination, form=form, summary=submitted_reviews_summary(nomination=nomination)
+            task,
+            nomination,
+            form=form,
+            return_form=return_form,
+            proposal=proposal,
+            two_leads=two_leads,
+            summary=submitted_reviews_summary(nomination=nomination),
         ),
     )
 
