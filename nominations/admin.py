@@ -67,7 +67,16 @@ class CallAdmin(admin.ModelAdmin):
             _("Reviewer matching"),
             {"fields": ["reviewers_per_nomination", "assign_in_bulk", "bidding_enabled"]},
         ),
-        (_("Selection"), {"fields": ["require_two_leads"]}),
+        (
+            _("Selection"),
+            {
+                "fields": [
+                    "require_two_leads",
+                    "min_selected_per_country",
+                    "min_selected_per_theme",
+                ]
+            },
+        ),
         (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
     ]
 

@@ -103,6 +103,16 @@ class Call(models.Model):
             "Whoever must act is reminded this many days before the deadline, e.g. [7, 1]."
         ),
     )
+    min_selected_per_country = models.PositiveSmallIntegerField(
+        _("selected per country, at least"),
+        default=0,
+        help_text=_("A balance target for the selection board; 0 for none."),
+    )
+    min_selected_per_theme = models.PositiveSmallIntegerField(
+        _("selected per theme, at least"),
+        default=0,
+        help_text=_("A balance target for the selection board; 0 for none."),
+    )
     require_two_leads = models.BooleanField(
         _("two leads decide each selection"),
         default=False,

@@ -1,12 +1,14 @@
 """Reads of nominations for pages: lists, timelines, history."""
 
+from dataclasses import dataclass
+
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from workflow.deadlines import OPEN_TASK_STATUSES
 
-from .models import Call, Nomination, NominationEvent, PublishedPractice
+from .models import Call, Country, Nomination, NominationEvent, PublishedPractice
 
 Stage = Nomination.Stage
 
@@ -167,3 +169,76 @@ def exportable_calls(*, user):
     return Call.objects.filter(
         Q(leads=user) | Q(nominations__country__coordinators=user)
     ).distinct()
+
+
+# --- the selection's balance against the call's targets ------------------------------------
+
+
+@dataclass
+class BalanceLine:
+    name: str
+    selected: int
+    undecided: int
+    target: int
+
+    @property
+    def met(self):
+        return self.selected >= self.target
+
+    @property
+    def out_of_reach(self):
+        """Even selecting every undecided nomination would not meet the target."""
+        return self.selected + self.undecided < self.target
+
+
+def selection_balance(*, call):
+    """(per country, per theme) lines: selected, still undecided, and the call's target.
+
+    Counts the call's nominations in selection (undecided) and decided for a showcase.
+    """
+    showcase = ("transnational", "national")
+    nominations = list(
+        Nomination.objects.filter(
+            call=call, stage__in=[Nomination.Stage.SELECTION, Nomination.Stage.DECIDED]
+        )
+        .select_related("country", "decision")
+        .prefetch_related("themes")
+    )
+    countries, themes = {}, {}
+    for country in Country.objects.filter(is_partner=True).order_by("name"):
+        countries[country.pk] = BalanceLine(country.name, 0, 0, call.min_selected_per_country)
+    for theme in call.themes.all():
+        themes[theme.pk] = BalanceLine(theme.name, 0, 0, call.min_selected_per_theme)
+    for nomination in nominations:
+        decision = getattr(nomination, "decision", None)
+        lines = [countries.get(nomination.country_id)] + [
+            themes.get(theme.pk) for theme in nomination.themes.all()
+        ]
+        for line in filter(None, lines):
+            if decision is None:
+                line.undecided += 1
+            elif decision.outcome in showcase:
+                line.selected += 1
+    return list(countries.values()), list(themes.values())
+
+
+def target_warnings(*, nomination):
+    """What not selecting ``nomination`` would put out of reach, as sentences."""
+    call = nomination.call
+    if not (call.min_selected_per_country or call.min_selected_per_theme):
+        return []
+    by_country, by_theme = selection_balance(call=call)
+    names = {nomination.country.name} | {theme.name for theme in nomination.themes.all()}
+    warnings = []
+    for line in [*by_country, *by_theme]:
+        # Without this one, the rest still undecided could not bring the line to target.
+        at_stake = line.name in names and line.target and not line.met
+        if at_stake and line.selected + line.undecided - 1 < line.target:
+            warnings.append(
+                _(
+                    "Not selecting it leaves %(name)s below its target: %(selected)d "
+                    "selected of at least %(target)d."
+                )
+                % {"name": line.name, "selected": line.selected, "target": line.target}
+            )
+    return warnings

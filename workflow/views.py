@@ -11,7 +11,12 @@ from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
 
 from nominations.models import Call, Nomination, NominationEvent, SelectionProposal
-from nominations.selectors import my_nominations, survey_answer_rows
+from nominations.selectors import (
+    my_nominations,
+    selection_balance,
+    survey_answer_rows,
+    target_warnings,
+)
 from nominations.services import NominationError
 from reviewers.forms import DeclineForm, ReviewForm
 from reviewers.models import Review
@@ -247,6 +252,7 @@ def selection_page(request, task, nomination):
             return_form=return_form,
             proposal=proposal,
             two_leads=two_leads,
+            target_warnings=target_warnings(nomination=nomination),
             summary=submitted_reviews_summary(nomination=nomination),
         ),
     )
@@ -411,6 +417,9 @@ def selection_board(request, call_pk):
             "form": form,
             "criteria": criteria,
             "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
+            "balance_tables": list(
+                zip(selection_balance(call=call), (_("Country"), _("Theme")), strict=True)
+            ),
         },
     )
 

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from nominations.models import Nomination, SelectionDecision
+from nominations.selectors import target_warnings
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board
 
@@ -109,11 +110,64 @@ def test_the_board_costs_the_same_queries_for_few_or_many_nominations(
     url = reverse("workflow:board", args=[call.pk])
     client.get(url)
     # The page's overhead, the call, the lead check, the filters' choices, the nominations
-    # with their themes, reviews and scores, the criteria and the open selection tasks.
-    with django_assert_num_queries(16) as one:
+    # with their themes, reviews and scores, the criteria, the open selection tasks; for
+    # the balance, the nominations with their themes, the countries and the call's themes.
+    with django_assert_num_queries(20) as one:
         client.get(url)
     for index in range(3):
         reviewed(call, countries["FR"], [[3, 3, 3], [4, 4, 4]], title=f"More {index}")
     with django_assert_num_queries(len(one.captured_queries)):
         page = client.get(url)
     assert len(page.context["rows"]) == 4
+
+
+def test_the_balance_counts_selected_and_undecided_against_the_targets(
+    client, call, countries, theme, lead
+):
+    call.min_selected_per_country = 1
+    call.save()
+    reviewed(call, countries["SE"], [[4, 4, 4]], title="Swedish", themes=[theme])
+    french = reviewed(call, countries["FR"], [[4, 4, 4]], title="French", stage="decided")
+    SelectionDecision.objects.create(
+        nomination=french, outcome="national", rationale="Yes", decided_by=lead
+    )
+    latvian = reviewed(call, countries["LV"], [[2, 2, 2]], title="Latvian", stage="decided")
+    SelectionDecision.objects.create(
+        nomination=latvian, outcome="not_selected", rationale="No", decided_by=lead
+    )
+    client.force_login(lead)
+
+    (by_country, _heading), _themes = client.get(reverse("workflow:board", args=[call.pk])).context[
+        "balance_tables"
+    ]
+
+    lines = {
+        line.name: (line.selected, line.undecided, line.met, line.out_of_reach)
+        for line in by_country
+    }
+    assert lines[countries["FR"].name] == (1, 0, True, False)
+    assert lines[countries["SE"].name] == (0, 1, False, False)
+    assert lines[countries["LV"].name] == (0, 0, False, True)
+    assert lines[countries["ES"].name] == (0, 0, False, True)
+
+
+def test_the_selection_page_warns_when_not_selecting_would_break_a_target(
+    client, call, countries, theme, lead
+):
+    call.min_selected_per_country = 1
+    call.save()
+    swedish = reviewed(call, countries["SE"], [[4, 4, 4]], title="Swedish", themes=[theme])
+    other_swedish = reviewed(call, countries["SE"], [[3, 3, 3]], title="Other Swedish")
+
+    # Two Swedish nominations undecided: not selecting one still leaves the other.
+    assert target_warnings(nomination=swedish) == []
+    SelectionDecision.objects.create(
+        nomination=other_swedish, outcome="not_selected", rationale="No", decided_by=lead
+    )
+    Nomination.objects.filter(pk=other_swedish.pk).update(stage="decided")
+
+    (warning,) = target_warnings(nomination=swedish)
+    assert warning == (
+        f"Not selecting it leaves {countries['SE'].name} below its target: "
+        "0 selected of at least 1."
+    )
