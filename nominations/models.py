@@ -103,6 +103,15 @@ class Call(models.Model):
             "Whoever must act is reminded this many days before the deadline, e.g. [7, 1]."
         ),
     )
+    selection_finalised_at = models.DateTimeField(_("selection final since"), null=True, blank=True)
+    selection_finalised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("selection made final by"),
+    )
     min_selected_per_country = models.PositiveSmallIntegerField(
         _("selected per country, at least"),
         default=0,

@@ -22,6 +22,7 @@ class Message(models.Model):
         REMINDER = "reminder", _("Reminder of tasks")
         ESCALATION = "escalation", _("Overdue tasks to follow up")
         DIGEST = "digest", _("Daily digest")
+        SELECTION_FINAL = "selection_final", _("The call's selection is final")
 
     #: Always emailed, whatever the person's preferences: someone must act, or a decision was made.
     ESSENTIAL_KINDS = frozenset(
@@ -31,6 +32,7 @@ class Message(models.Model):
             Kind.CHANGES_REQUESTED,
             Kind.REJECTED,
             Kind.DECIDED,
+            Kind.SELECTION_FINAL,
             Kind.ESCALATION,
         }
     )

@@ -12,10 +12,17 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from nominations.models import Nomination, NominationEvent, SelectionDecision, SelectionProposal
+from nominations.models import (
+    Call,
+    Nomination,
+    NominationEvent,
+    SelectionDecision,
+    SelectionProposal,
+)
 from nominations.services import (
     NominationError,
     event_record,
@@ -23,7 +30,7 @@ from nominations.services import (
     nomination_set_stage,
 )
 from notifications.models import Message
-from notifications.services import nominator_notify
+from notifications.services import nominator_notify, notify
 from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import (
@@ -572,3 +579,56 @@ def review_remove(*, task_id, by, reason):
         )
         _task_complete(task, by)
     return review
+
+
+# --- closing a call's selection ------------------------------------------------------------
+
+#: Stages that may still reach a decision: the selection cannot be final while any is here.
+UNDECIDED_STAGES = (
+    Nomination.Stage.SCREENING,
+    Nomination.Stage.CHANGES_REQUESTED,
+    Nomination.Stage.REVIEW,
+    Nomination.Stage.SELECTION,
+)
+
+
+@transaction.atomic
+def selection_finalise(*, call, by):
+    """A lead makes the call's selection final once every nomination is decided.
+
+    Each nominator with a decision is told, once, through the outbox.
+    """
+    call = Call.objects.select_for_update().get(pk=call.pk)
+    if not (by.is_staff or call.leads.filter(pk=by.pk).exists()):
+        raise PermissionDenied
+    if call.selection_finalised_at is not None:
+        raise NominationError(_("The selection of this call is already final."))
+    undecided = call.nominations.filter(stage__in=UNDECIDED_STAGES).count()
+    if undecided:
+        raise NominationError(
+            ngettext(
+                "%(count)d nomination is not decided yet.",
+                "%(count)d nominations are not decided yet.",
+                undecided,
+            )
+            % {"count": undecided}
+        )
+    call.selection_finalised_at = timezone.now()
+    call.selection_finalised_by = by
+    call.save(update_fields=["selection_finalised_at", "selection_finalised_by"])
+    for nomination in call.nominations.filter(stage=Nomination.Stage.DECIDED).select_related(
+        "decision", "nominator"
+    ):
+        notify(
+            recipient=nomination.nominator,
+            kind=Message.Kind.SELECTION_FINAL,
+            key=f"selection-final:{call.pk}:{nomination.pk}",
+            context={
+                "call_title": call.title,
+                "nomination_title": nomination.title,
+                "nomination_id": nomination.pk,
+                "outcome": nomination.decision.outcome,
+            },
+            path=f"/nominations/{nomination.pk}/",
+        )
+    return call

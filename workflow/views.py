@@ -55,6 +55,7 @@ from .services import (
     reviewers_go_on,
     selection_confirm,
     selection_decide,
+    selection_finalise,
     selection_propose,
     selection_return,
 )
@@ -422,6 +423,21 @@ def selection_board(request, call_pk):
             ),
         },
     )
+
+
+@require_POST
+@login_required
+def selection_finalise_view(request, call_pk):
+    call = get_object_or_404(Call, pk=call_pk)
+    if not (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()):
+        raise Http404
+    try:
+        selection_finalise(call=call, by=request.user)
+    except NominationError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("The selection is final; every nominator is told."))
+    return redirect("workflow:board", call_pk=call.pk)
 
 
 TASK_PAGES = {

@@ -3,10 +3,12 @@
 from decimal import Decimal
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 
 from nominations.models import Nomination, SelectionDecision
 from nominations.selectors import target_warnings
+from notifications.models import Message
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board
 
@@ -171,3 +173,57 @@ def test_the_selection_page_warns_when_not_selecting_would_break_a_target(
         f"Not selecting it leaves {countries['SE'].name} below its target: "
         "0 selected of at least 1."
     )
+
+
+# --- making the selection final --------------------------------------------------------
+
+
+def test_the_selection_is_final_only_when_all_is_decided_and_then_nominators_are_told(
+    client, call, countries, lead, django_capture_on_commit_callbacks
+):
+    undecided = reviewed(call, countries["SE"], [[4, 4, 4]], title="Swedish")
+    decided = reviewed(call, countries["FR"], [[4, 4, 4]], title="French", stage="decided")
+    SelectionDecision.objects.create(
+        nomination=decided, outcome="national", rationale="Yes", decided_by=lead
+    )
+    NominationFactory(call=call, country=countries["LV"], title="Still a draft")
+    client.force_login(lead)
+    url = reverse("workflow:finalise", args=[call.pk])
+
+    refused = client.post(url, follow=True)
+
+    call.refresh_from_db()
+    assert call.selection_finalised_at is None
+    assert "1 nomination is not decided yet." in refused.content.decode()
+
+    SelectionDecision.objects.create(
+        nomination=undecided, outcome="not_selected", rationale="No", decided_by=lead
+    )
+    Nomination.objects.filter(pk=undecided.pk).update(stage="decided")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url)
+        client.post(url)  # a second click changes nothing and tells nobody twice
+
+    call.refresh_from_db()
+    assert call.selection_finalised_by == lead
+    told = Message.objects.filter(kind="selection_final")
+    assert sorted(told.values_list("recipient", flat=True)) == sorted(
+        [undecided.nominator_id, decided.nominator_id]
+    )
+    emails = {email.to[0]: email for email in mail.outbox}
+    assert "Selected for the national showcase" in emails[decided.nominator.email].body
+    assert "Not selected" in emails[undecided.nominator.email].body
+
+
+@pytest.mark.parametrize("role", ["coordinator", "nominator", "other_lead"])
+def test_only_the_calls_leads_make_the_selection_final(client, request, call, role):
+    person = (
+        UserFactory(username="lead-elsewhere")
+        if role == "other_lead"
+        else request.getfixturevalue(role)
+    )
+    client.force_login(person)
+
+    assert client.post(reverse("workflow:finalise", args=[call.pk])).status_code == 404
+    call.refresh_from_db()
+    assert call.selection_finalised_at is None
