@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
+from nominations.services import PUBLIC_FIELDS, practice_draft, practice_save
 from reviewers.models import (
     ConflictOfInterest,
     Review,
@@ -875,6 +876,15 @@ def nominations_create(*, call, people, countries, themes, questions, criteria):
             "showcase. We would like to invite you to present it at the partners' meeting."
         ),
     )
+    # Its nominator consented: Sweden's coordinator publishes it in the knowledge hub.
+    if decided.consent_to_publish:
+        practice = practice_draft(decided)
+        practice_save(
+            nomination=decided,
+            by=people["coordinators"]["SE"],
+            fields={name: getattr(practice, name) for name in PUBLIC_FIELDS},
+            publish=True,
+        )
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Who may see and do what: every read that depends on the person asking."""
 
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from nominations.models import Nomination
@@ -201,3 +202,119 @@ def open_review_tasks(*, nomination):
         .select_related("owner__reviewer_profile__country")
         .order_by("created", "pk")
     )
+
+
+# --- dashboards --------------------------------------------------------------------------
+
+
+def may_see_dashboard(*, user, call=None):
+    """Admins see every call; leads their calls; coordinators the calls of their countries."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if call is None:
+        return False
+    return call.leads.filter(pk=user.pk).exists() or is_coordinator(user)
+
+
+def dashboard_figures(*, calls):
+    """The figures of one or more calls' dashboards, in a fixed number of queries.
+
+    Returns a dict of tables: the pipeline by stage and country, review progress,
+    overdue tasks by who holds them, reviewers' open load and the score distribution.
+    """
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from nominations.models import Country
+    from reviewers.models import CriterionScore
+
+    nominations = Nomination.objects.filter(call__in=calls).exclude(stage=Nomination.Stage.DRAFT)
+    stages = [stage for stage in Nomination.Stage if stage != Nomination.Stage.DRAFT]
+    countries = list(Country.objects.filter(is_partner=True).order_by("name"))
+    counts = {
+        (row["stage"], row["country"]): row["n"]
+        for row in nominations.values("stage", "country").annotate(n=Count("pk"))
+    }
+    pipeline = {
+        "columns": [str(stage.label) for stage in stages],
+        "rows": [
+            (country.name, [counts.get((stage.value, country.pk), 0) for stage in stages])
+            for country in countries
+        ],
+    }
+    reviews = dict(
+        Review.objects.filter(nomination__call__in=calls)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    review_progress = [
+        (str(status.label), reviews.get(status.value, 0)) for status in Review.Status
+    ]
+    overdue = (
+        Task.objects.filter(
+            process__nominationprocess__nomination__call__in=calls,
+            flow_task__in=HUMAN_NODES,
+            status__in=OPEN_TASK_STATUSES,
+            scheduled__lt=timezone.now(),
+        )
+        .values("owner__first_name", "owner__last_name", "owner__email", "flow_task")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "owner__email")
+    )
+    overdue_by_person = [
+        (
+            " ".join(filter(None, [row["owner__first_name"], row["owner__last_name"]]))
+            or row["owner__email"]
+            or str(POOL_TITLES.get(str(row["flow_task"]), "")),
+            row["n"],
+        )
+        for row in overdue
+    ]
+    workload = [
+        (
+            " ".join(filter(None, [row["reviewer__first_name"], row["reviewer__last_name"]]))
+            or row["reviewer__email"],
+            row["n"],
+            row["reviewer__reviewer_profile__capacity"],
+        )
+        for row in Review.objects.filter(
+            nomination__call__in=calls, status__in=Review.OPEN_STATUSES
+        )
+        .values(
+            "reviewer__first_name",
+            "reviewer__last_name",
+            "reviewer__email",
+            "reviewer__reviewer_profile__capacity",
+        )
+        .annotate(n=Count("pk"))
+        .order_by("-n", "reviewer__email")
+    ]
+    scores = dict(
+        CriterionScore.objects.filter(
+            review__nomination__call__in=calls,
+            review__status=Review.Status.SUBMITTED,
+            score__isnull=False,
+        )
+        .values("score")
+        .annotate(n=Count("pk"))
+        .values_list("score", "n")
+    )
+    return {
+        "pipeline": pipeline,
+        "review_progress": review_progress,
+        "overdue_by_person": overdue_by_person,
+        "workload": workload,
+        "score_distribution": [(score, scores.get(score, 0)) for score in range(1, 6)],
+    }
+
+
+#: Who holds an overdue pool task nobody has taken yet.
+POOL_TITLES = {
+    str(NominationFlow.screen): _("Coordinators (screening)"),
+    str(NominationFlow.find_reviewers): _("Coordinators (reviewers needed)"),
+    str(NominationFlow.find_replacement): _("Coordinators (replacement needed)"),
+    str(NominationFlow.select): _("Leads (selection)"),
+}

@@ -37,7 +37,9 @@ from .forms import (
 from .selectors import (
     calls_awaiting_reviewers,
     can_act_on_task,
+    dashboard_figures,
     may_assign_in_bulk,
+    may_see_dashboard,
     nomination_viewer_role,
     open_tasks_for,
     tasks_awaiting_reviewers,
@@ -438,6 +440,59 @@ def selection_finalise_view(request, call_pk):
     else:
         messages.success(request, _("The selection is final; every nominator is told."))
     return redirect("workflow:board", call_pk=call.pk)
+
+
+@login_required
+def dashboard(request, call_pk=None):
+    """Where a call stands (or, for admins, every call), as charts over tables of numbers."""
+    call = get_object_or_404(Call, pk=call_pk) if call_pk else None
+    if not may_see_dashboard(user=request.user, call=call):
+        raise Http404
+    calls = [call] if call else list(Call.objects.all())
+    figures = dashboard_figures(calls=calls)
+    pipeline = figures["pipeline"]
+    charts = {
+        "pipeline-chart": {
+            "labels": [country for country, _counts in pipeline["rows"]],
+            "series": [
+                {"label": stage, "values": [counts[index] for _country, counts in pipeline["rows"]]}
+                for index, stage in enumerate(pipeline["columns"])
+            ],
+            "stacked": True,
+            "horizontal": True,
+        },
+        "reviews-chart": _single_series(_("Reviews"), figures["review_progress"]),
+        "overdue-chart": {
+            **_single_series(_("Overdue tasks"), figures["overdue_by_person"]),
+            "horizontal": True,
+        },
+        "workload-chart": {
+            **_single_series(
+                _("Open reviews"), [(name, load) for name, load, _cap in figures["workload"]]
+            ),
+            "horizontal": True,
+        },
+        "scores-chart": _single_series(_("Scores given"), figures["score_distribution"]),
+    }
+    return render(
+        request,
+        "workflow/dashboard.html",
+        {
+            "call": call,
+            "calls": calls,
+            "figures": figures,
+            "charts": charts,
+            "may_open_board": call is not None
+            and (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()),
+        },
+    )
+
+
+def _single_series(label, pairs):
+    return {
+        "labels": [str(name) for name, _value in pairs],
+        "series": [{"label": str(label), "values": [value for _name, value in pairs]}],
+    }
 
 
 TASK_PAGES = {

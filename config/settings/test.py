@@ -18,3 +18,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The browser tests' live server serves the static files as production does (WhiteNoise),
+# straight from the source folders, so pages are styled and the dashboards' charts draw.
+MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -145,9 +145,15 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
         expect(page.get_by_role("status")).to_contain_text("Your review is submitted.")
         sign_out(page)
 
-    # The lead reads both reviews side by side and decides.
+    # The lead compares it with the call's others on the board, then decides from there.
     sign_in(page, lead.email, STAFF_PASSWORD)
     open_my_task(page, "Selection")
+    page.get_by_role("link", name=re.compile("selection board")).click()
+    board = page.locator("table.board")
+    expect(board.locator("tbody tr").first).to_contain_text("Neighbourhood mentors")
+    expect(board.locator("tbody tr").first).to_contain_text("4.5")
+    doc_screenshot(page, "selection-board.png")
+    board.get_by_role("link", name="Decide").click()
     scores = page.locator("table.scores-table")
     expect(scores.locator("tbody tr")).to_have_count(2)
     for reviewer in peer_reviewers:
@@ -160,7 +166,29 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     doc_screenshot(page, "selection-task.png")
     page.get_by_role("button", name="Record decision").click()
     expect(page.get_by_role("status")).to_contain_text("The decision is recorded")
+    main_menu(page).get_by_role("link", name="Nominations I follow").click()
+    page.get_by_role("link", name="Dashboard").first.click()
+    expect(page.locator("canvas[data-chart='pipeline-chart']")).to_be_visible()
+    doc_screenshot(page, "dashboard.png")
     sign_out(page)
+
+    # Sweden's coordinator publishes it in the knowledge hub, which anyone may read.
+    sign_in(page, coordinator.email, STAFF_PASSWORD)
+    page.goto(nomination_url)
+    page.get_by_role("link", name="Knowledge hub: public text and publication").click()
+    page.get_by_role("button", name="Save and publish").click()
+    expect(page.get_by_role("status")).to_contain_text("The public text is saved.")
+    sign_out(page)
+    main_menu(page).get_by_role("link", name="Knowledge hub").click()
+    page.get_by_label("Words").fill("mentors")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("article.practice")).to_have_count(1)
+    doc_screenshot(page, "knowledge-hub.png")
+    page.get_by_role("link", name="Neighbourhood mentors").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Neighbourhood mentors")
+    hub_page = page.content()
+    for reviewer in peer_reviewers:
+        assert reviewer.get_full_name() not in hub_page
 
     # The nominator reads the outcome, and nothing says who reviewed.
     sign_in(page, NOMINATOR_EMAIL, NOMINATOR_PASSWORD)
