@@ -632,3 +632,25 @@ def selection_finalise(*, call, by):
             path=f"/nominations/{nomination.pk}/",
         )
     return call
+
+
+def selection_decide_many(*, task_ids, by, outcome, rationale):
+    """One outcome and rationale for several nominations; proposals where two leads decide.
+
+    Each nomination is decided (or proposed) on its own, as on its page; returns
+    ``(done, refused messages)``.
+    """
+    done, refused = 0, []
+    for task_id in task_ids:
+        task = Task.objects.select_related("process__nominationprocess__nomination__call").get(
+            pk=task_id
+        )
+        nomination = task.process.nominationprocess.nomination
+        act = selection_propose if nomination.call.require_two_leads else selection_decide
+        try:
+            act(task_id=task_id, by=by, outcome=outcome, rationale=rationale)
+        except (TaskUnavailable, NominationError, PermissionDenied) as error:
+            refused.append(f"“{nomination.title}”: {error or _('not yours to decide')}")
+        else:
+            done += 1
+    return done, refused

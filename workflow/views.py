@@ -57,6 +57,7 @@ from .services import (
     reviewers_go_on,
     selection_confirm,
     selection_decide,
+    selection_decide_many,
     selection_finalise,
     selection_propose,
     selection_return,
@@ -398,6 +399,8 @@ def selection_board(request, call_pk):
     call = get_object_or_404(Call, pk=call_pk)
     if not (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()):
         raise Http404
+    if request.method == "POST":
+        return _board_decide(request, call)
     form = BoardFilterForm(request.GET)
     nominations = form.apply(
         Nomination.objects.filter(
@@ -420,11 +423,52 @@ def selection_board(request, call_pk):
             "form": form,
             "criteria": criteria,
             "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
+            "bulk_form": _bulk_decision_form(),
             "balance_tables": list(
                 zip(selection_balance(call=call), (_("Country"), _("Theme")), strict=True)
             ),
         },
     )
+
+
+def _bulk_decision_form():
+    """The selection form, its inputs tied to the board's bulk form by their form attribute."""
+    form = SelectionForm(auto_id="bulk_%s")
+    for field in form.fields.values():
+        field.widget.attrs["form"] = "bulk-decision"
+    return form
+
+
+def _board_decide(request, call):
+    """The same outcome and rationale for the nominations ticked on the board."""
+    decision = SelectionForm(request.POST)
+    open_tasks = set(
+        Task.objects.filter(
+            flow_task=NominationFlow.select,
+            status__in=OPEN_TASK_STATUSES,
+            process__nominationprocess__nomination__call=call,
+        ).values_list("pk", flat=True)
+    )
+    task_ids = [
+        int(v) for v in request.POST.getlist("task") if v.isdigit() and int(v) in open_tasks
+    ]
+    if not task_ids or not decision.is_valid():
+        messages.error(request, _("Tick nominations and give an outcome and a rationale."))
+        return redirect("workflow:board", call_pk=call.pk)
+    done, refused = selection_decide_many(
+        task_ids=task_ids,
+        by=request.user,
+        outcome=decision.cleaned_data["outcome"],
+        rationale=decision.cleaned_data["rationale"],
+    )
+    messages.success(
+        request,
+        (_("%(count)d proposals made.") if call.require_two_leads else _("%(count)d decided."))
+        % {"count": done},
+    )
+    for message in refused:
+        messages.warning(request, message)
+    return redirect("workflow:board", call_pk=call.pk)
 
 
 @require_POST

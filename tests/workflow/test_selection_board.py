@@ -6,13 +6,17 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from nominations.models import Nomination, SelectionDecision
+from nominations.models import Nomination, SelectionDecision, SelectionProposal
 from nominations.selectors import target_warnings
 from notifications.models import Message
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board
+from workflow.flows import NominationFlow
+from workflow.services import reviewers_go_on
 
 from ..factories import NominationFactory, ReviewerFactory, ThemeFactory, UserFactory
+from .helpers import open_task
+from .test_reviewer_pages import accepted
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -227,3 +231,53 @@ def test_only_the_calls_leads_make_the_selection_final(client, request, call, ro
     assert client.post(reverse("workflow:finalise", args=[call.pk])).status_code == 404
     call.refresh_from_db()
     assert call.selection_finalised_at is None
+
+
+# --- deciding in bulk ------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_in_selection(call, countries, coordinator, lead):
+    countries["FR"].coordinators.add(coordinator)
+    tasks = []
+    for code in ("SE", "FR"):
+        nomination = accepted(NominationFactory(call=call, country=countries[code]), coordinator)
+        reviewers_go_on(
+            task_id=open_task(nomination, NominationFlow.find_reviewers).pk,
+            by=coordinator,
+            note="No reviewer.",
+        )
+        tasks.append(open_task(nomination, NominationFlow.select))
+    return tasks
+
+
+def test_the_board_decides_the_ticked_nominations_together(client, call, lead, two_in_selection):
+    client.force_login(lead)
+    first, second = two_in_selection
+
+    client.post(
+        reverse("workflow:board", args=[call.pk]),
+        {"task": [first.pk], "outcome": "national", "rationale": "Both strong."},
+    )
+
+    assert list(SelectionDecision.objects.values_list("outcome", "rationale")) == [
+        ("national", "Both strong.")
+    ]
+    page = client.get(reverse("workflow:board", args=[call.pk])).content.decode()
+    assert f'value="{second.pk}"' in page and f'value="{first.pk}"' not in page
+
+
+def test_in_bulk_a_four_eyes_call_gets_proposals_not_decisions(
+    client, call, lead, two_in_selection
+):
+    call.require_two_leads = True
+    call.save()
+    client.force_login(lead)
+
+    client.post(
+        reverse("workflow:board", args=[call.pk]),
+        {"task": [t.pk for t in two_in_selection], "outcome": "national", "rationale": "Good."},
+    )
+
+    assert not SelectionDecision.objects.exists()
+    assert SelectionProposal.objects.filter(proposed_by=lead).count() == 2
