@@ -650,7 +650,8 @@ def selection_decide_many(*, task_ids, by, outcome, rationale):
         try:
             act(task_id=task_id, by=by, outcome=outcome, rationale=rationale)
         except (TaskUnavailable, NominationError, PermissionDenied) as error:
-            refused.append(f"“{nomination.title}”: {error or _('not yours to decide')}")
+            reason = str(error) or _("not yours to decide")
+            refused.append(f"“{nomination.title}”: {reason}")
         else:
             done += 1
     return done, refused
