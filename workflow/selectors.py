@@ -218,11 +218,12 @@ def may_see_dashboard(*, user, call=None):
     return call.leads.filter(pk=user.pk).exists() or is_coordinator(user)
 
 
-def dashboard_figures(*, calls):
+def dashboard_figures(*, calls, countries=None):
     """The figures of one or more calls' dashboards, in a fixed number of queries.
 
     Returns a dict of tables: the pipeline by stage and country, review progress,
     overdue tasks by who holds them, reviewers' open load and the score distribution.
+    ``countries`` limits every figure to those countries' nominations (a coordinator's).
     """
     from django.db.models import Count
     from django.utils import timezone
@@ -230,9 +231,16 @@ def dashboard_figures(*, calls):
     from nominations.models import Country
     from reviewers.models import CriterionScore
 
-    nominations = Nomination.objects.filter(call__in=calls).exclude(stage=Nomination.Stage.DRAFT)
+    in_scope = Q(call__in=calls)
+    if countries is not None:
+        in_scope &= Q(country__in=countries)
+    nominations = Nomination.objects.filter(in_scope).exclude(stage=Nomination.Stage.DRAFT)
+    scoped = nominations.values("pk")
     stages = [stage for stage in Nomination.Stage if stage != Nomination.Stage.DRAFT]
-    countries = list(Country.objects.filter(is_partner=True).order_by("name"))
+    partner_countries = Country.objects.filter(is_partner=True).order_by("name")
+    if countries is not None:
+        partner_countries = partner_countries.filter(pk__in=[c.pk for c in countries])
+    countries = list(partner_countries)
     counts = {
         (row["stage"], row["country"]): row["n"]
         for row in nominations.values("stage", "country").annotate(n=Count("pk"))
@@ -245,7 +253,7 @@ def dashboard_figures(*, calls):
         ],
     }
     reviews = dict(
-        Review.objects.filter(nomination__call__in=calls)
+        Review.objects.filter(nomination__in=scoped)
         .values("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")
@@ -255,7 +263,7 @@ def dashboard_figures(*, calls):
     ]
     overdue = (
         Task.objects.filter(
-            process__nominationprocess__nomination__call__in=calls,
+            process__nominationprocess__nomination__in=scoped,
             flow_task__in=HUMAN_NODES,
             status__in=OPEN_TASK_STATUSES,
             scheduled__lt=timezone.now(),
@@ -280,9 +288,7 @@ def dashboard_figures(*, calls):
             row["n"],
             row["reviewer__reviewer_profile__capacity"],
         )
-        for row in Review.objects.filter(
-            nomination__call__in=calls, status__in=Review.OPEN_STATUSES
-        )
+        for row in Review.objects.filter(nomination__in=scoped, status__in=Review.OPEN_STATUSES)
         .values(
             "reviewer__first_name",
             "reviewer__last_name",
@@ -294,7 +300,7 @@ def dashboard_figures(*, calls):
     ]
     scores = dict(
         CriterionScore.objects.filter(
-            review__nomination__call__in=calls,
+            review__nomination__in=scoped,
             review__status=Review.Status.SUBMITTED,
             score__isnull=False,
         )

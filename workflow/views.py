@@ -493,7 +493,12 @@ def dashboard(request, call_pk=None):
     if not may_see_dashboard(user=request.user, call=call):
         raise Http404
     calls = [call] if call else list(Call.objects.all())
-    figures = dashboard_figures(calls=calls)
+    is_lead = call is not None and call.leads.filter(pk=request.user.pk).exists()
+    # Coordinators see their own countries' nominations; leads and admins the whole call.
+    countries = (
+        None if request.user.is_staff or is_lead else list(request.user.coordinated_countries.all())
+    )
+    figures = dashboard_figures(calls=calls, countries=countries)
     pipeline = figures["pipeline"]
     charts = {
         "pipeline-chart": {
@@ -526,8 +531,7 @@ def dashboard(request, call_pk=None):
             "calls": calls,
             "figures": figures,
             "charts": charts,
-            "may_open_board": call is not None
-            and (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()),
+            "may_open_board": call is not None and (request.user.is_staff or is_lead),
         },
     )
 

@@ -97,3 +97,13 @@ def test_the_dashboard_costs_the_same_queries_however_many_nominations(
     )
     with django_assert_num_queries(15):
         client.get(url)
+
+
+def test_a_coordinator_sees_only_their_countrys_figures(client, call, running, coordinator):
+    client.force_login(coordinator)  # Sweden's
+
+    figures = client.get(reverse("workflow:dashboard", args=[call.pk])).context["figures"]
+
+    swedish = running.process.nominationprocess.nomination
+    assert [country for country, _counts in figures["pipeline"]["rows"]] == [swedish.country.name]
+    assert sum(sum(counts) for _country, counts in figures["pipeline"]["rows"]) == 1
