@@ -11,10 +11,10 @@ import io
 from statistics import mean
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from reviewers.models import CriterionScore, Review
+from reviewers.selectors import submitted_reviews_prefetch
 
 from .models import Nomination
 
@@ -42,16 +42,7 @@ def call_export_table(*, call, user):
     nominations, name_reviewers = exportable_nominations(call=call, user=user)
     nominations = list(
         nominations.select_related("country", "decision")
-        .prefetch_related(
-            "themes",
-            Prefetch(
-                "reviews",
-                queryset=Review.objects.filter(status=Review.Status.SUBMITTED)
-                .select_related("reviewer__reviewer_profile__country")
-                .prefetch_related(Prefetch("scores", queryset=CriterionScore.objects.all()))
-                .order_by("submitted_at", "pk"),
-            ),
-        )
+        .prefetch_related("themes", submitted_reviews_prefetch())
         .order_by("pk")
     )
     questions = list(call.questions.all())

@@ -208,6 +208,18 @@ def nominations_to_consider(*, reviewer):
 
 # --- the leads' selection board ----------------------------------------------------------
 
+
+def submitted_reviews_prefetch():
+    """``nomination.reviews.all()`` as the submitted reviews, with reviewers and scores."""
+    return Prefetch(
+        "reviews",
+        queryset=Review.objects.filter(status=Review.Status.SUBMITTED)
+        .select_related("reviewer__reviewer_profile__country")
+        .prefetch_related(Prefetch("scores", queryset=CriterionScore.objects.all()))
+        .order_by("submitted_at", "pk"),
+    )
+
+
 #: Reviewers disagree on a criterion when their scores differ by this much or more.
 DISAGREEMENT = 2
 
@@ -241,13 +253,7 @@ def selection_board(*, call, nominations):
         nominations.select_related("country", "decision")
         .prefetch_related(
             "themes",
-            Prefetch(
-                "reviews",
-                queryset=Review.objects.filter(status=Review.Status.SUBMITTED)
-                .select_related("reviewer__reviewer_profile__country")
-                .prefetch_related(Prefetch("scores", queryset=CriterionScore.objects.all()))
-                .order_by("submitted_at", "pk"),
-            ),
+            submitted_reviews_prefetch(),
         )
         .order_by("submitted_at", "pk")
     )

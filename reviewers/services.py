@@ -321,6 +321,13 @@ def review_save_draft(*, review, by, scores, comment):
     return review
 
 
+def review_mark_declined(*, review, reason):
+    """The review ends unwritten (declined, or taken away); the flow seeks a replacement."""
+    review.status = Review.Status.DECLINED
+    review.decline_reason = reason
+    review.save(update_fields=["status", "decline_reason"])
+
+
 def review_mark_submitted(*, review):
     review.status = Review.Status.SUBMITTED
     review.submitted_at = timezone.now()

@@ -34,6 +34,7 @@ from notifications.services import nominator_notify, notify
 from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import (
+    review_mark_declined,
     review_mark_submitted,
     review_scores_save,
     reviewer_choices,
@@ -235,9 +236,7 @@ def review_decline(*, task_id, by, reason):
         raise NominationError(_("Please give a reason for declining."))
     with human_task(task_id=task_id, node=NominationFlow.review, user=by) as activation:
         review = _review_for_task(activation, by)
-        review.status = Review.Status.DECLINED
-        review.decline_reason = reason
-        review.save(update_fields=["status", "decline_reason"])
+        review_mark_declined(review=review, reason=reason)
         event_record(
             nomination=review.nomination,
             action=Action.REVIEW_DECLINED,
@@ -566,9 +565,7 @@ def review_remove(*, task_id, by, reason):
         permitted=_coordinates_nomination_of,
     ) as task:
         review = Review.objects.select_for_update().get(pk=task.data["review_id"])
-        review.status = Review.Status.DECLINED
-        review.decline_reason = reason
-        review.save(update_fields=["status", "decline_reason"])
+        review_mark_declined(review=review, reason=reason)
         event_record(
             nomination=review.nomination,
             action=Action.REVIEWER_REMOVED,
