@@ -4,6 +4,8 @@ Countries, themes, survey questions and rubrics are data edited in the admin:
 a fifth partner country or a new theme is an admin action, never a code change.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -341,9 +343,18 @@ NEXT_STEP = {
 }
 
 
+def attachment_upload_to(attachment, filename):
+    """Store under a random name: the nominator's file name is kept in ``original_name``.
+
+    An unguessable path means a leaked or guessed URL finds nothing, and a name chosen
+    by the uploader never reaches the file system.
+    """
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
 class Attachment(models.Model):
     nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(_("file"), upload_to="attachments/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=attachment_upload_to, max_length=200)
     original_name = models.CharField(_("file name"), max_length=255)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveIntegerField(_("size in bytes"))
@@ -383,6 +394,15 @@ class SelectionDecision(models.Model):
     class Meta:
         verbose_name = _("selection decision")
         verbose_name_plural = _("selection decisions")
+        constraints = [
+            # Four eyes, kept by the database too: whatever path writes a decision
+            # (the flow, the admin, a script), no lead confirms their own proposal.
+            models.CheckConstraint(
+                condition=models.Q(confirmed_by__isnull=True)
+                | ~models.Q(confirmed_by=models.F("decided_by")),
+                name="decision_confirmed_by_another_lead",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.nomination}: {self.get_outcome_display()}"
@@ -400,6 +420,9 @@ class SelectionProposal(models.Model):
     rationale = models.TextField(_("rationale"))
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     proposed_at = models.DateTimeField(_("proposed"), default=timezone.now)
+    #: Goes up with every change to the proposal. A confirmation names the version the
+    #: second lead saw, so a proposal changed in between is never confirmed unseen.
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         verbose_name = _("proposed decision")
@@ -468,6 +491,7 @@ class NominationEvent(models.Model):
         PUBLISHED = "published", _("Published in the knowledge hub")
         UNPUBLISHED = "unpublished", _("Taken out of the knowledge hub")
         PUBLIC_TEXT_EDITED = "public_text_edited", _("Public text edited")
+        ADMIN_CHANGED = "admin_changed", _("Changed by an administrator")
 
     #: Steps a nominator sees in their timeline; review-level steps would
     #: reveal how many people reviewed and when, so they stay with staff.
@@ -492,9 +516,11 @@ class NominationEvent(models.Model):
         COORDINATOR = "coordinator", _("National coordinator")
         REVIEWER = "reviewer", _("Reviewer")
         LEAD = "lead", _("Lead")
+        ADMIN = "admin", _("Administrator")
         SYSTEM = "system", _("Nomflow")
 
-    nomination = models.ForeignKey(Nomination, on_delete=models.CASCADE, related_name="events")
+    # The history is append-only: a nomination with a history cannot be deleted.
+    nomination = models.ForeignKey(Nomination, on_delete=models.PROTECT, related_name="events")
     action = models.CharField(_("action"), max_length=30, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
