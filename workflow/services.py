@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from nominations.accounts import user_display
 from nominations.models import (
     Call,
     Nomination,
@@ -266,10 +267,38 @@ def selection_decide(*, task_id, by, outcome, rationale):
 
 
 def selection_propose(*, task_id, by, outcome, rationale):
-    """The first of two leads proposes a decision (replacing any earlier proposal of theirs)."""
+    """The first of two leads proposes a decision, or changes their own proposal.
+
+    A proposal by another lead is not theirs to overwrite: they confirm it or send it
+    back. Every change gives the proposal a new version (the count of proposals ever
+    made on the nomination, so a version is never reused after a proposal is sent back).
+    """
     _rationale_required(rationale)
     with open_task_locked(task_id=task_id, nodes=(NominationFlow.select,), user=by) as task:
         nomination = task.process.nominationprocess.nomination
+        existing = (
+            SelectionProposal.objects.select_for_update()
+            .select_related("proposed_by")
+            .filter(nomination=nomination)
+            .first()
+        )
+        if existing is not None and existing.proposed_by_id != by.pk:
+            raise NominationError(
+                _(
+                    "%(name)s has already proposed a decision: confirm it or send it back "
+                    "before proposing another."
+                )
+                % {"name": user_display(existing.proposed_by)}
+            )
+        event_record(
+            nomination=nomination,
+            action=Action.DECISION_PROPOSED,
+            actor=by,
+            role=Role.LEAD,
+            outcome=str(SelectionDecision.Outcome(outcome).label),
+            message=rationale,
+        )
+        version = nomination.events.filter(action=Action.DECISION_PROPOSED).count()
         proposal, _created = SelectionProposal.objects.update_or_create(
             nomination=nomination,
             defaults={
@@ -277,20 +306,14 @@ def selection_propose(*, task_id, by, outcome, rationale):
                 "rationale": rationale,
                 "proposed_by": by,
                 "proposed_at": timezone.now(),
+                "version": version,
             },
-        )
-        event_record(
-            nomination=nomination,
-            action=Action.DECISION_PROPOSED,
-            actor=by,
-            role=Role.LEAD,
-            outcome=proposal.get_outcome_display(),
-            message=rationale,
         )
     return proposal
 
 
-def _proposal_for_second_lead(nomination, by):
+def _proposal_for_second_lead(nomination, by, version):
+    """The proposal the second lead saw, locked; refused if it changed since they read it."""
     proposal = SelectionProposal.objects.select_for_update().filter(nomination=nomination).first()
     if proposal is None:
         raise NominationError(_("There is no proposed decision: propose one first."))
@@ -298,14 +321,21 @@ def _proposal_for_second_lead(nomination, by):
         raise NominationError(
             _("Another lead must confirm or send back your proposal: no lead decides alone.")
         )
+    if proposal.version != version:
+        raise NominationError(
+            _(
+                "The proposal changed after you opened this page. Read the proposal as it "
+                "stands now, then confirm it or send it back."
+            )
+        )
     return proposal
 
 
-def selection_confirm(*, task_id, by):
-    """A second lead confirms the proposed decision; it becomes the nomination's decision."""
+def selection_confirm(*, task_id, by, version):
+    """A second lead confirms the proposal they read (``version``); it becomes the decision."""
     with human_task(task_id=task_id, node=NominationFlow.select, user=by) as activation:
         nomination = activation.process.nomination
-        proposal = _proposal_for_second_lead(nomination, by)
+        proposal = _proposal_for_second_lead(nomination, by, version)
         decision = _decision_record(
             nomination=nomination,
             by=proposal.proposed_by,
@@ -317,13 +347,13 @@ def selection_confirm(*, task_id, by):
     return decision
 
 
-def selection_return(*, task_id, by, note):
-    """A second lead sends the proposal back; any lead may then propose again."""
+def selection_return(*, task_id, by, version, note):
+    """A second lead sends the proposal they read back; any lead may then propose again."""
     if not note.strip():
         raise NominationError(_("Please say why you send the proposal back."))
     with open_task_locked(task_id=task_id, nodes=(NominationFlow.select,), user=by) as task:
         nomination = task.process.nominationprocess.nomination
-        proposal = _proposal_for_second_lead(nomination, by)
+        proposal = _proposal_for_second_lead(nomination, by, version)
         event_record(
             nomination=nomination,
             action=Action.DECISION_RETURNED,

@@ -202,6 +202,14 @@ def review_page(request, task, nomination):
     )
 
 
+def _posted_version(data):
+    """The proposal version a lead's form was rendered with; 0 (matching none) if absent."""
+    try:
+        return int(data.get("version", ""))
+    except ValueError:
+        return 0
+
+
 def selection_page(request, task, nomination):
     """A lead decides; where the call needs two leads, one proposes and another confirms."""
     action = request.POST.get("action", "decide") if request.method == "POST" else None
@@ -224,7 +232,9 @@ def selection_page(request, task, nomination):
             message = _("The decision is recorded and shown to the nominator.")
     elif action == "confirm":
         try:
-            selection_confirm(task_id=task.pk, by=request.user)
+            selection_confirm(
+                task_id=task.pk, by=request.user, version=_posted_version(request.POST)
+            )
         except (TaskUnavailable, NominationError) as error:
             messages.error(request, str(error))
         else:
@@ -233,7 +243,9 @@ def selection_page(request, task, nomination):
         note = return_form.cleaned_data["note"]
         done = _act(
             return_form,
-            lambda: selection_return(task_id=task.pk, by=request.user, note=note),
+            lambda: selection_return(
+                task_id=task.pk, by=request.user, version=_posted_version(request.POST), note=note
+            ),
         )
         message = _("The proposal is sent back.")
     if done:
