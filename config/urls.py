@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
 
@@ -10,10 +8,10 @@ urlpatterns = [
     path("reviewers/", include("reviewers.urls")),
     path("hub/", include("nominations.hub_urls")),
     path("accounts/", include("allauth.urls")),
-    # Providers' delivery, bounce and complaint webhooks, protected by ANYMAIL_WEBHOOK_SECRET.
-    path("anymail/", include("anymail.urls")),
+    # Providers' delivery, bounce and complaint webhooks; off without ANYMAIL_WEBHOOK_SECRET.
+    path("anymail/", include("notifications.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No route serves MEDIA_ROOT, not even with DEBUG on: attachments are read only through
+# nominations.views.attachment_download, which checks who may see them.

@@ -1,5 +1,7 @@
 import uuid
+from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -7,6 +9,7 @@ from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -239,13 +242,33 @@ def nomination_flow_chart(request, pk):
     return HttpResponse(nomination_flow_svg(nomination=nomination), content_type="image/svg+xml")
 
 
+@require_GET
 @login_required
 def attachment_download(request, pk, attachment_pk):
+    """The only way to read an attachment: MEDIA_ROOT has no URL of its own."""
     nomination, _role = _visible_nomination_or_404(request, pk)
     attachment = get_object_or_404(Attachment, pk=attachment_pk, nomination=nomination)
-    return FileResponse(
-        attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name
+    return _attachment_response(attachment)
+
+
+def _attachment_response(attachment):
+    """The file as a download under its original name, never shown inline or sniffed.
+
+    With ``ATTACHMENT_SERVE = "x-accel"`` the body is left to nginx, which sends the file
+    from its internal location named in ``X-Accel-Redirect`` (docs/operations.md).
+    """
+    if settings.ATTACHMENT_SERVE == "x-accel":
+        response = HttpResponse(content_type=attachment.content_type)
+        response["X-Accel-Redirect"] = settings.ATTACHMENT_ACCEL_PREFIX + quote(
+            attachment.file.name
+        )
+    else:
+        response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=attachment.original_name
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required

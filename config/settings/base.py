@@ -4,6 +4,7 @@ With no environment variables set this runs the embedded default: SQLite,
 a filesystem broker and email on the console (see config/env.py).
 """
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, VAR_DIR, env
@@ -124,6 +125,14 @@ ATTACHMENT_CONTENT_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".odt": "application/vnd.oasis.opendocument.text",
 }
+# How the attachment view hands over a file once it has checked who may read it:
+# "django" streams it from Python (fine for development and small sites); "x-accel" answers
+# with an empty response and X-Accel-Redirect, and nginx sends the file from an `internal`
+# location mapped to MEDIA_ROOT (docs/operations.md). MEDIA_ROOT itself is never routed.
+ATTACHMENT_SERVE = env.str("ATTACHMENT_SERVE", default="django")
+if ATTACHMENT_SERVE not in {"django", "x-accel"}:
+    raise ImproperlyConfigured('ATTACHMENT_SERVE must be "django" or "x-accel".')
+ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
 
 from .celery import *  # noqa: E402
 from .email import *  # noqa: E402
