@@ -11,7 +11,6 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -264,14 +263,23 @@ TRACKED_EVENTS = {"delivered", "bounced", "complained", "rejected", "failed"}
 def delivery_event_record(
     *, event_id, event_type, provider_message_id, recipient, occurred_at, description
 ):
-    """Apply one provider event once: update the message; a bounce marks the address."""
+    """Apply one provider event once: update the message; a bounce marks its recipient.
+
+    Only an event about a message Nomflow sent, to the address it was sent to, changes
+    anything: a bounce naming some other message or address is recorded for staff to
+    read and otherwise ignored, so a forged or misrouted event cannot stop anyone's email.
+    """
     from .models import DeliveryEvent
 
     message = (
-        Message.objects.filter(provider_message_id=provider_message_id).first()
+        Message.objects.select_related("recipient")
+        .filter(provider_message_id=provider_message_id)
+        .first()
         if provider_message_id
         else None
     )
+    if message is not None and message.recipient.email.lower() != recipient.lower():
+        message = None
     DeliveryEvent.objects.create(
         event_id=event_id,
         event_type=event_type,
@@ -280,15 +288,13 @@ def delivery_event_record(
         occurred_at=occurred_at or timezone.now(),
         description=description[:2000],
     )
-    if event_type not in TRACKED_EVENTS:
+    if event_type not in TRACKED_EVENTS or message is None:
         return
-    if message is not None:
-        message.delivery_status = event_type
-        message.delivery_updated_at = occurred_at or timezone.now()
-        message.save(update_fields=["delivery_status", "delivery_updated_at"])
-    if event_type in {"bounced", "complained", "rejected"} and recipient:
-        for user in get_user_model().objects.filter(email__iexact=recipient):
-            preference = preference_for(user)
-            preference.bounced_at = occurred_at or timezone.now()
-            preference.bounce_reason = f"{event_type}: {description}"[:300]
-            preference.save(update_fields=["bounced_at", "bounce_reason"])
+    message.delivery_status = event_type
+    message.delivery_updated_at = occurred_at or timezone.now()
+    message.save(update_fields=["delivery_status", "delivery_updated_at"])
+    if event_type in {"bounced", "complained", "rejected"}:
+        preference = preference_for(message.recipient)
+        preference.bounced_at = occurred_at or timezone.now()
+        preference.bounce_reason = f"{event_type}: {description}"[:300]
+        preference.save(update_fields=["bounced_at", "bounce_reason"])

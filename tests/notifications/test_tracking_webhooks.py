@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core import mail
+from django.core.checks import run_checks
 from django.test import override_settings
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from notifications.models import DeliveryEvent, Message, Preference
 from workflow.flows import NominationFlow
@@ -208,14 +209,83 @@ def test_a_replayed_event_is_applied_once(client, receipt, nominator, payload):
     assert Preference.objects.get(user=nominator).bounced_at is None
 
 
-def test_a_bounce_of_an_email_outside_the_outbox_still_marks_the_address(client, nominator):
-    """Sign-up confirmations are sent by allauth, not the outbox; their bounces count too."""
+def test_a_bounce_of_a_message_nomflow_never_sent_changes_nothing(client, nominator):
+    """A forged or misrouted bounce is kept for staff to read, and stops nobody's email."""
     response = post(client, bounce(nominator.email.upper(), message_id="not-ours"))
 
     assert response.status_code == 200
     event = DeliveryEvent.objects.get()
     assert (event.event_type, event.message) == ("bounced", None)
-    assert Preference.objects.get(user=nominator).bounced_at == AT_PARSED
+    assert not Preference.objects.filter(bounced_at__isnull=False).exists()
+
+
+def test_a_bounce_naming_another_address_than_the_message_went_to_changes_nothing(
+    client, receipt, coordinator
+):
+    response = post(client, bounce(coordinator.email))
+
+    assert response.status_code == 200
+    receipt.refresh_from_db()
+    assert receipt.delivery_status == ""
+    assert DeliveryEvent.objects.get().message is None
+    assert not Preference.objects.filter(bounced_at__isnull=False).exists()
+
+
+def test_without_a_secret_the_webhooks_are_off_and_a_forged_bounce_is_refused(
+    client, receipt, nominator
+):
+    with override_settings(ANYMAIL={}):
+        anonymous = client.post(
+            URL, data=json.dumps(bounce(nominator.email)), content_type="application/json"
+        )
+        with_any_credentials = post(client, bounce(nominator.email), secret="anyone:at-all")
+
+    assert (anonymous.status_code, with_any_credentials.status_code) == (404, 404)
+    assert DeliveryEvent.objects.count() == 0
+    assert not Preference.objects.filter(bounced_at__isnull=False).exists()
+
+
+def test_check_deploy_warns_while_the_webhooks_are_off():
+    with override_settings(ANYMAIL={}):
+        off = [message.id for message in run_checks(include_deployment_checks=True)]
+    on = [message.id for message in run_checks(include_deployment_checks=True)]
+
+    assert "nomflow.W001" in off
+    assert "nomflow.W001" not in on
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", "[]", '{"RecordType": "Bounce", "BouncedAt": 7}'],
+)
+def test_an_unreadable_payload_with_the_right_secret_is_a_client_error(client, body):
+    client.raise_request_exception = False
+    credentials = base64.b64encode(SECRET.encode()).decode()
+    response = client.post(
+        URL, data=body, content_type="application/json", HTTP_AUTHORIZATION=f"Basic {credentials}"
+    )
+
+    assert 400 <= response.status_code < 500
+    assert DeliveryEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("authorization", ["Basic !!!", "Bearer token", "Basic //79Ong="])
+def test_malformed_credentials_are_a_client_error(client, nominator, authorization):
+    client.raise_request_exception = False
+    response = client.post(
+        URL,
+        data=json.dumps(bounce(nominator.email)),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=authorization,
+    )
+
+    assert 400 <= response.status_code < 500
+    assert DeliveryEvent.objects.count() == 0
+
+
+def test_only_the_tracking_webhooks_are_exposed():
+    with pytest.raises(NoReverseMatch):
+        reverse("anymail:postmark_inbound_webhook")
 
 
 @pytest.mark.parametrize("secret", ["user:wrong", "other:pass"])
