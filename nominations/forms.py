@@ -1,4 +1,3 @@
-import mimetypes
 from pathlib import Path
 
 from django import forms
@@ -10,6 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from .models import Call, Country, Nomination, PublishedPractice, SurveyQuestion, Theme
 from .services import REQUIRED_FOR_SUBMISSION
+from .uploads import detected_content_type
 
 SURVEY_PREFIX = "survey_"
 
@@ -161,8 +161,26 @@ class NominationForm(forms.ModelForm):
                     "max": filesizeformat(settings.ATTACHMENT_MAX_BYTES),
                 }
             )
-        guessed, _encoding = mimetypes.guess_type(upload.name)
-        upload.checked_content_type = allowed[suffix] if guessed is None else guessed
+        # The content decides: an HTML page named page.png is an HTML page.
+        detected = detected_content_type(upload)
+        if detected not in allowed.values():
+            raise forms.ValidationError(
+                _(
+                    "“%(name)s” cannot be attached: its content is none of the kinds allowed "
+                    "(%(allowed)s), whatever its name says."
+                )
+                % {"name": upload.name, "allowed": ", ".join(sorted(allowed))}
+            )
+        if allowed[suffix] != detected:
+            actual = next(s for s, content_type in allowed.items() if content_type == detected)
+            raise forms.ValidationError(
+                _(
+                    "“%(name)s” holds a %(actual)s file but its name ends in %(suffix)s. "
+                    "Rename it to end in %(actual)s and choose it again."
+                )
+                % {"name": upload.name, "actual": actual, "suffix": suffix}
+            )
+        upload.checked_content_type = detected
         return upload
 
     def clean(self):
