@@ -6,16 +6,32 @@ details: only the public text the coordinators keep, and the showcase.
 
 from django.contrib.syndication.views import Feed
 from django.core.paginator import Paginator
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import linebreaks
 from django.utils.translation import gettext_lazy as _
 
 from .forms import HubFilterForm
 from .selectors import hub_practices
 
 PAGE_SIZE = 20
+
+
+class HtmlSafeJSONEncoder(DjangoJSONEncoder):
+    """JSON with <, > and & as \\u escapes: the same data once parsed.
+
+    The raw listing then holds no markup, so a nominator's text cannot break out of a
+    partner's <script> block that embeds it, nor run if the listing is ever taken for HTML.
+    (A partner who puts the values into a page must still escape them.)
+    """
+
+    ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+    def encode(self, o):
+        return super().encode(o).translate(self.ESCAPES)
 
 
 def hub_list(request):
@@ -69,6 +85,7 @@ def hub_json(request):
             "pages": page.paginator.num_pages,
             "practices": [practice_as_json(request, practice) for practice in page],
         },
+        encoder=HtmlSafeJSONEncoder,
         json_dumps_params={"ensure_ascii": False},
     )
 
@@ -90,7 +107,9 @@ class LatestPracticesFeed(Feed):
         return practice.title
 
     def item_description(self, practice):
-        return practice.summary
+        # Atom sends the summary as HTML (type="html"), and feed readers render it: the
+        # nominator's text is escaped first, so it is shown as typed and never run.
+        return linebreaks(practice.summary, autoescape=True)
 
     def item_link(self, practice):
         return reverse("hub:detail", args=[practice.pk])
