@@ -76,6 +76,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+# Connections are kept for CONN_MAX_AGE seconds across requests and Celery tasks (a new
+# PostgreSQL connection costs more than most of our requests), and checked with one cheap
+# round trip before their first use in each request or task, so one the server dropped
+# is replaced instead of failing the work (config/celery_app.py does this for tasks).
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [

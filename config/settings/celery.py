@@ -36,8 +36,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # Celery's Django fix-up closes the database connection after every task unless this is
 # set; keeping it for 100 tasks raised the worker's send rate by about 40 % (see
-# docs/benchmarks.md). A connection broken meanwhile fails one task, whose message the
-# sweep sends a minute later.
+# docs/benchmarks.md). A connection the server dropped meanwhile is found by the health
+# check before the next task's first query and replaced (config/celery_app.py), so it fails
+# no task (tests/notifications/test_worker_connections.py).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
