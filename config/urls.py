@@ -7,6 +7,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("reviewers/", include("reviewers.urls")),
     path("hub/", include("nominations.hub_urls")),
+    # The privacy page, and each person's own data: /privacy/ and /account/privacy/.
+    path("", include("nominations.privacy_urls")),
     path("accounts/", include("allauth.urls")),
     # Providers' delivery, bounce and complaint webhooks; off without ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("notifications.webhooks")),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from reviewers.selectors import submitted_reviews_prefetch
 
+from .accounts import is_erased, reviewer_display
 from .models import Nomination
 
 
@@ -121,7 +122,9 @@ def _reviewer_name(review):
     user = review.reviewer
     profile = getattr(user, "reviewer_profile", None)
     country = f" ({profile.country.code})" if profile else ""
-    return f"{user.get_full_name() or user.email} <{user.email}>{country}"
+    if is_erased(user):
+        return reviewer_display(user)
+    return f"{reviewer_display(user)} <{user.email}>{country}"
 
 
 def as_csv(headers, rows):

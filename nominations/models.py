@@ -156,6 +156,15 @@ class Call(models.Model):
             "an overdue screening to the leads."
         ),
     )
+    retention_days = models.PositiveIntegerField(
+        _("days to keep contact details"),
+        default=730,
+        help_text=_(
+            "After the call closes, the contact details of practices that were not "
+            "selected (not selected, not accepted at screening, never submitted) are "
+            "erased once this many days have passed. Selected practices keep theirs."
+        ),
+    )
 
     class Meta:
         ordering = ["-opens_at"]
@@ -297,6 +306,14 @@ class Nomination(models.Model):
         default=False,
         help_text=_("The practice may appear in the public knowledge hub if selected."),
     )
+    #: When the nominator gave consent, and the words they agreed to, as the form showed them.
+    publication_consent_at = models.DateTimeField(
+        _("consent to publish given"), null=True, blank=True
+    )
+    publication_consent_text = models.TextField(_("consent text agreed to"), blank=True)
+    #: Set once the contact details were erased (retention period over, or the nominator
+    #: erased their account); the retention sweep skips these.
+    contact_anonymised_at = models.DateTimeField(_("contact details erased"), null=True, blank=True)
     survey_answers = models.JSONField(_("survey answers"), default=dict, blank=True)
     # The form carries a one-time token so that a double click or a resent
     # POST finds the draft it already created instead of making a second one.
@@ -492,6 +509,8 @@ class NominationEvent(models.Model):
         UNPUBLISHED = "unpublished", _("Taken out of the knowledge hub")
         PUBLIC_TEXT_EDITED = "public_text_edited", _("Public text edited")
         ADMIN_CHANGED = "admin_changed", _("Changed by an administrator")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent to publication withdrawn")
+        CONTACT_ERASED = "contact_erased", _("Contact details erased")
 
     #: Steps a nominator sees in their timeline; review-level steps would
     #: reveal how many people reviewed and when, so they stay with staff.
@@ -508,6 +527,8 @@ class NominationEvent(models.Model):
             Action.DECIDED,
             Action.PUBLISHED,
             Action.UNPUBLISHED,
+            Action.CONSENT_WITHDRAWN,
+            Action.CONTACT_ERASED,
         }
     )
 
@@ -541,3 +562,29 @@ class NominationEvent(models.Model):
     @property
     def is_visible_to_nominator(self):
         return self.action in self.NOMINATOR_VISIBLE
+
+
+class ErasureRecord(models.Model):
+    """That an account was erased, when and on whose request; the identity itself is gone.
+
+    The user row stays (history, reviews and decisions point at it) but holds no name,
+    address or password any more; this row is the proof that the erasure was done.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="erasure"
+    )
+    erased_at = models.DateTimeField(_("erased"), default=timezone.now)
+    by_admin = models.BooleanField(
+        _("done by an administrator"),
+        default=False,
+        help_text=_("False when the person erased their own account."),
+    )
+
+    class Meta:
+        ordering = ["-erased_at"]
+        verbose_name = _("erased account")
+        verbose_name_plural = _("erased accounts")
+
+    def __str__(self):
+        return f"#{self.user_id} {self.erased_at:%Y-%m-%d}"

@@ -8,6 +8,7 @@ from viewflow.workflow.models import Task
 
 from workflow.deadlines import OPEN_TASK_STATUSES
 
+from .accounts import user_display
 from .models import Call, Country, Nomination, NominationEvent, PublishedPractice
 
 Stage = Nomination.Stage
@@ -104,7 +105,7 @@ def nomination_history_for(*, nomination, role, user):
                 "action": event.get_action_display(),
                 "action_code": event.action,
                 "who": (
-                    (event.actor.get_full_name() or event.actor.email)
+                    user_display(event.actor)
                     if show_identity and event.actor
                     else event.get_actor_role_display()
                 ),

@@ -6,6 +6,7 @@ select) are in workflow.services; they call the helpers here.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from .models import Attachment, Nomination, NominationEvent, PublishedPractice, SelectionDecision
@@ -65,6 +66,8 @@ def nomination_create(*, call, nominator, fields, themes, survey_answers, client
         **fields,
     )
     nomination.themes.set(themes)
+    if _publication_consent_changed(nomination, given_before=False):
+        nomination.save(update_fields=["publication_consent_at", "publication_consent_text"])
     event_record(
         nomination=nomination,
         action=NominationEvent.Action.CREATED,
@@ -81,11 +84,73 @@ def nomination_update(*, nomination, by, fields, themes, survey_answers):
         raise NominationError(_("Only the nominator can edit this nomination."))
     if not nomination.is_editable_by_nominator:
         raise NominationError(_("This nomination is under review and can no longer be edited."))
+    given_before = nomination.consent_to_publish
     for name, value in fields.items():
         setattr(nomination, name, value)
     nomination.survey_answers = survey_answers
+    _publication_consent_changed(nomination, given_before=given_before)
     nomination.save()
     nomination.themes.set(themes)
+    return nomination
+
+
+def publication_consent_text():
+    """The words beside the consent box, in the language the nominator reads the form in."""
+    field = Nomination._meta.get_field("consent_to_publish")
+    return f"{capfirst(field.verbose_name)}: {field.help_text}"
+
+
+def _publication_consent_changed(nomination, *, given_before):
+    """Record when consent was given and the words agreed to; forget both when it is taken back.
+
+    Returns whether anything changed (the caller saves).
+    """
+    if nomination.consent_to_publish and not given_before:
+        nomination.publication_consent_at = timezone.now()
+        nomination.publication_consent_text = publication_consent_text()
+        return True
+    if not nomination.consent_to_publish and nomination.publication_consent_at is not None:
+        nomination.publication_consent_at = None
+        nomination.publication_consent_text = ""
+        return True
+    return False
+
+
+@transaction.atomic
+def publication_consent_withdraw(*, nomination, by):
+    """The nominator takes back consent to publication: the practice leaves the hub at once.
+
+    Records the withdrawal, and the unpublishing where the practice was public, in the
+    nomination's history. The public text is kept (coordinators may need it should consent
+    be given again), but ``hub_practices`` never shows a practice without consent.
+    """
+    nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    if nomination.nominator_id != by.pk:
+        raise NominationError(_("Only the nominator can withdraw consent to publication."))
+    if not nomination.consent_to_publish:
+        raise NominationError(_("Consent to publication has already been withdrawn."))
+    nomination.consent_to_publish = False
+    nomination.publication_consent_at = None
+    nomination.publication_consent_text = ""
+    nomination.save(
+        update_fields=[
+            "consent_to_publish",
+            "publication_consent_at",
+            "publication_consent_text",
+            "updated_at",
+        ]
+    )
+    role = NominationEvent.Role.NOMINATOR
+    event_record(
+        nomination=nomination, action=NominationEvent.Action.CONSENT_WITHDRAWN, actor=by, role=role
+    )
+    practice = PublishedPractice.objects.filter(nomination=nomination, is_published=True).first()
+    if practice is not None:
+        practice.is_published = False
+        practice.save(update_fields=["is_published", "updated_at"])
+        event_record(
+            nomination=nomination, action=NominationEvent.Action.UNPUBLISHED, actor=by, role=role
+        )
     return nomination
 
 

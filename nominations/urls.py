@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import views
+from . import privacy_views, views
 
 app_name = "nominations"
 urlpatterns = [
@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.nomination_edit, name="edit"),
     path("<int:pk>/flow.svg", views.nomination_flow_chart, name="flow_chart"),
     path("<int:pk>/public/", views.practice_public_edit, name="public"),
+    path("<int:pk>/withdraw-consent/", privacy_views.consent_withdraw, name="consent_withdraw"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",
         views.attachment_download,

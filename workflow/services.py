@@ -111,7 +111,7 @@ def human_task(*, task_id, node, user):
 def task_unavailable_message(task):
     if task.status == STATUS.DONE and task.owner:
         return _("This task was already completed by %(name)s on %(date)s.") % {
-            "name": task.owner.get_full_name() or task.owner.email,
+            "name": user_display(task.owner),
             "date": timezone.localtime(task.finished).strftime("%Y-%m-%d %H:%M"),
         }
     return _("This task is no longer open.")

@@ -10,6 +10,8 @@ from config.env import env
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Nomflow <nomflow@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people write about their personal data; the privacy page (/privacy/) shows it.
+PRIVACY_CONTACT_EMAIL = env("PRIVACY_CONTACT_EMAIL", default="privacy@localhost")
 # Django's SMTP backend (EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend): a relay
 # such as a local Postfix; the delivery integration tests point it at their own SMTP sink.
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")

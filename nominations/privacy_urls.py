@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import privacy_views
+
+app_name = "privacy"
+urlpatterns = [
+    path("privacy/", privacy_views.privacy_policy, name="policy"),
+    path("account/privacy/", privacy_views.account_privacy, name="account"),
+    path("account/privacy/my-data.zip", privacy_views.account_data_download, name="download"),
+    path("account/privacy/erase/", privacy_views.account_erase_view, name="erase"),
+]
