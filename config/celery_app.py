@@ -30,3 +30,12 @@ def close_unusable_database_connections(task=None, **kwargs):
     # transaction, whose connection is not the task's to close.
     if task is None or not task.request.is_eager:
         close_old_connections()
+
+
+@task_postrun.connect
+def record_task_ran(task=None, state=None, **kwargs):
+    """What /health/deep/ reads to tell that beat and the workers are alive."""
+    if state == "SUCCESS" and task is not None and not task.request.is_eager:
+        from config.health import task_ran_record
+
+        task_ran_record(task.name)

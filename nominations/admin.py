@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reviewers.models import RubricCriterion
 
+from . import privacy_admin  # noqa: F401 - registers the erased accounts' list
 from .models import (
     Attachment,
     Call,
@@ -78,6 +79,7 @@ class CallAdmin(admin.ModelAdmin):
             },
         ),
         (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
+        (_("Personal data"), {"fields": ["retention_days"]}),
     ]
 
 

@@ -51,6 +51,7 @@ from .accounts import erased_email, is_erased
 from .models import (
     Attachment,
     Call,
+    Country,
     ErasureRecord,
     Nomination,
     NominationEvent,
@@ -381,7 +382,9 @@ def erasure_blockers(*, user):
         .annotate(n=Count("pk"))
         .values_list("process__nominationprocess__nomination__country", "n")
     )
-    for country in user.coordinated_countries.annotate(people=Count("coordinators")):
+    # Counted over the whole relation, not through the user's own row of it.
+    countries = Country.objects.filter(pk__in=user.coordinated_countries.values("pk"))
+    for country in countries.annotate(people=Count("coordinators")):
         if country.people == 1 and waiting_by_country.get(country.pk):
             reasons.append(
                 _(
@@ -390,7 +393,8 @@ def erasure_blockers(*, user):
                 )
                 % {"country": country.name, "count": waiting_by_country[country.pk]}
             )
-    for call in user.led_calls.annotate(people=Count("leads")):
+    calls = Call.objects.filter(pk__in=user.led_calls.values("pk"))
+    for call in calls.annotate(people=Count("leads")):
         waiting = Task.objects.filter(
             flow_task=NominationFlow.select,
             status__in=OPEN_TASK_STATUSES,

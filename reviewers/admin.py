@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from nominations.privacy_admin import PersonalDataActions
+
 from .models import Bid, ConflictOfInterest, Review, ReviewerProfile, Unavailability
 
 
@@ -56,6 +58,6 @@ admin.site.unregister(get_user_model())
 
 
 @admin.register(get_user_model())
-class UserWithRolesAdmin(UserAdmin):
+class UserWithRolesAdmin(PersonalDataActions, UserAdmin):
     inlines = [*UserAdmin.inlines, ReviewerProfileInline]
     list_filter = [*UserAdmin.list_filter, "reviewer_profile__country"]

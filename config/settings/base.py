@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "anymail",
     "viewflow",
     "viewflow.workflow",
+    "health_check",
     "nominations",
     "reviewers",
     "workflow",
@@ -38,6 +39,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # First, so that every log line of a request, its error included, carries its id.
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -142,3 +145,4 @@ ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
 
 from .celery import *  # noqa: E402
 from .email import *  # noqa: E402
+from .observability import *  # noqa: E402

@@ -62,4 +62,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "notifications.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Contact details of practices not selected, once their call's retention period is over
+    # (Call.retention_days). Idempotent: a nomination done once is marked and skipped.
+    "personal-data-retention": {
+        "task": "nominations.tasks.personal_data_retention",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }

@@ -20,6 +20,11 @@ STORAGES = {
 }
 # The browser tests' live server serves the static files as production does (WhiteNoise),
 # straight from the source folders, so pages are styled and the dashboards' charts draw.
-MIDDLEWARE = [MIDDLEWARE[0], "whitenoise.middleware.WhiteNoiseMiddleware", *MIDDLEWARE[1:]]
+_after_security = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE = [
+    *MIDDLEWARE[:_after_security],
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    *MIDDLEWARE[_after_security:],
+]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -1,57 +1,23 @@
 """Download my data: a ZIP of the person's own data and files, and nobody else's."""
 
-import io
 import json
-import zipfile
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from nominations.models import SelectionDecision
 from nominations.personal_data import personal_data_export
-from nominations.services import nomination_attach
 from notifications.models import Preference
 from reviewers.models import Bid, ConflictOfInterest, CriterionScore, Review
-from workflow.flows import NominationFlow
-from workflow.services import review_submit, selection_decide
 
 from ..factories import NominationFactory, UserFactory
-from ..workflow.helpers import full_scores, open_task, open_tasks
-from ..workflow.test_reviewer_pages import accepted
+from .gdpr_helpers import PDF, decided_with_attachment, unzip
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
-
-PDF = b"%PDF-1.4 the nominator's evidence \x00\x01\x02"
-
-
-def unzip(content):
-    archive = zipfile.ZipFile(io.BytesIO(content))
-    return archive, json.loads(archive.read("data.json"))
 
 
 @pytest.fixture
 def decided(draft, coordinator, reviewers, lead):
-    """The Swedish draft with an attachment, reviewed by two people and decided."""
-    nomination_attach(
-        nomination=draft,
-        by=draft.nominator,
-        upload=SimpleUploadedFile("../evidence report.pdf", PDF),
-        content_type="application/pdf",
-    )
-    accepted(draft, coordinator)
-    for task in open_tasks(draft, NominationFlow.review):
-        review_submit(
-            task_id=task.pk, by=task.owner, scores=full_scores(draft.call), comment="Solid."
-        )
-    selection_decide(
-        task_id=open_task(draft, NominationFlow.select).pk,
-        by=lead,
-        outcome=SelectionDecision.Outcome.NATIONAL,
-        rationale="Strong local results.",
-    )
-    draft.refresh_from_db()
-    return draft
+    return decided_with_attachment(draft, coordinator, lead)
 
 
 def test_the_nominator_gets_their_nomination_answers_history_decision_and_files(decided):
@@ -100,7 +66,7 @@ def test_the_nominator_gets_their_nomination_answers_history_decision_and_files(
 
 def test_nobody_elses_identity_is_in_the_nominators_export(decided, reviewers, lead, coordinator):
     raw = personal_data_export(user=decided.nominator)
-    text = zipfile.ZipFile(io.BytesIO(raw)).read("data.json").decode()
+    text = json.dumps(unzip(raw)[1], ensure_ascii=False)
 
     for other in [*reviewers, lead, coordinator]:
         assert other.email not in text

@@ -1,0 +1,12 @@
+"""Thin Celery tasks of the nominations app; each calls one service and is safe to run twice."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from .personal_data import personal_data_retention_sweep
+
+
+@shared_task
+def personal_data_retention():
+    """Erase the contact details whose retention period is over; returns how many."""
+    return personal_data_retention_sweep(now=timezone.now())
