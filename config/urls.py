@@ -1,8 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from config.health import DeepHealthView, NodeHealthView
+
 urlpatterns = [
     path("", include("workflow.urls")),
+    path("health/", NodeHealthView.as_view(), name="health"),
+    path("health/deep/", DeepHealthView.as_view(), name="health-deep"),
     path("nominations/", include("nominations.urls")),
     path("notifications/", include("notifications.urls")),
     path("reviewers/", include("reviewers.urls")),
