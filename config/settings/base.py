@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -146,3 +148,4 @@ ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
 from .celery import *  # noqa: E402
 from .email import *  # noqa: E402
 from .observability import *  # noqa: E402
+from .security import *  # noqa: E402

@@ -64,7 +64,19 @@ def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # Every page runs under the production Content-Security-Policy: a violation (an inline
+    # script or style, a resource from elsewhere) fails the test that caused it.
+    csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            csp_violations.append(f"{page.url}: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
+    assert csp_violations == [], "the page broke the Content-Security-Policy"
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS_DIR.mkdir(exist_ok=True)
