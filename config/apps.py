@@ -1,3 +1,4 @@
+from django.apps import AppConfig
 from django.contrib.staticfiles.apps import StaticFilesConfig
 
 
@@ -6,3 +7,15 @@ class NomflowStaticFilesConfig(StaticFilesConfig):
     # the manifest storage of production's collectstatic would stop on it.
     # Nomflow's pages do not use viewflow's frontend assets.
     ignore_patterns = [*StaticFilesConfig.ignore_patterns, "viewflow/fonts/roboto/node_modules/*"]
+
+
+class SignInConfig(AppConfig):
+    """Nomflow's sign-in rules (config/signin.py): connects their signal receivers."""
+
+    name = "config"
+    label = "nomflow_signin"
+
+    def ready(self):
+        from config.signin import connect_signals
+
+        connect_signals()

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import DeepHealthView, NodeHealthView
+from config.signin import admin_login
 
 urlpatterns = [
     path("", include("workflow.urls")),
@@ -17,6 +18,8 @@ urlpatterns = [
     # Providers' delivery, bounce and complaint webhooks; off without ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("notifications.webhooks")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The admin signs in through allauth like everyone else: same rate limits, second factor.
+    path("admin/login/", admin_login),
     path("admin/", admin.site.urls),
 ]
 # No route serves MEDIA_ROOT, not even with DEBUG on: attachments are read only through

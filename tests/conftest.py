@@ -1,4 +1,5 @@
 import pytest
+from django.core.cache import cache
 
 from tests.factories import (
     CallFactory,
@@ -9,6 +10,14 @@ from tests.factories import (
     ThemeFactory,
     UserFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with no sign-in attempts counted and no second-factor code used."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

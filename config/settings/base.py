@@ -20,10 +20,13 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's list of signed-in sessions
     "config.apps.NomflowStaticFilesConfig",
     "django.contrib.sites",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "anymail",
     "viewflow",
     "viewflow.workflow",
@@ -32,6 +35,8 @@ INSTALLED_APPS = [
     "reviewers",
     "workflow",
     "notifications",
+    # Sign-in rules: rate limits, two-factor for staff roles, idle sessions.
+    "config.apps.SignInConfig",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "config.signin.StaffSignInMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,6 +152,12 @@ if ATTACHMENT_SERVE not in {"django", "x-accel"}:
     raise ImproperlyConfigured('ATTACHMENT_SERVE must be "django" or "x-accel".')
 ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
 
+# Django's cache holds the sign-in rate limits' counters (config/settings/auth.py) and the
+# second-factor codes already used, so every web process must share it: Redis in production
+# (CACHE_URL=redis://…); one process's memory by default.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://nomflow")}
+
+from .auth import *  # noqa: E402
 from .celery import *  # noqa: E402
 from .email import *  # noqa: E402
 from .observability import *  # noqa: E402

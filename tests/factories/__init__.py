@@ -1,14 +1,26 @@
 """Factories for the domain; each builds a valid object with the fewest arguments."""
 
+import time
 from datetime import timedelta
 
 import factory
 from allauth.account.models import EmailAddress
+from allauth.mfa import app_settings as mfa_settings
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from nominations.models import Call, Country, Nomination, SurveyQuestion, Theme
 from reviewers.models import ReviewerProfile, RubricCriterion
+
+#: Every factory user's authenticator app secret (base32).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def totp_code(secret=TOTP_SECRET, *, periods_ahead=0):
+    """The code an authenticator app with ``secret`` shows now (or that many periods on)."""
+    counter = int(time.time()) // mfa_settings.TOTP_PERIOD + periods_ahead
+    return format_hotp_value(hotp_value(secret, counter))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -29,6 +41,17 @@ class UserFactory(factory.django.DjangoModelFactory):
             EmailAddress.objects.get_or_create(
                 user=self, email=self.email, defaults={"verified": True, "primary": True}
             )
+
+    @factory.post_generation
+    def mfa(self, create, extracted, **kwargs):
+        """An authenticator app with ``TOTP_SECRET`` (``mfa=False``: none).
+
+        Coordinators, leads and admins must have one to act (config.signin), and roles are
+        often given after the user is made, so every user has one unless a test says not;
+        ``totp_code()`` is the code the app would show.
+        """
+        if create and extracted is not False and not self.authenticator_set.exists():
+            TOTP.activate(self, TOTP_SECRET)
 
 
 class CountryFactory(factory.django.DjangoModelFactory):

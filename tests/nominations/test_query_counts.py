@@ -22,9 +22,9 @@ from ..workflow.helpers import full_scores, open_task, open_tasks
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 #: Queries every signed-in page makes besides its own: the session, the user,
-#: the navigation's roles (coordinated countries, reviewer profile, led calls)
-#: and the bell's unread count.
-PAGE_OVERHEAD = 6
+#: whether a staff role has its second factor (config.signin), the navigation's roles
+#: (coordinated countries, reviewer profile, led calls) and the bell's unread count.
+PAGE_OVERHEAD = 7
 
 MY_NOMINATIONS_QUERIES = PAGE_OVERHEAD + 1  # the nominations with call, country, next due
 #: The tasks with their nomination, country and call; the calls waiting for bulk assignment.
