@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from reviewers.models import RubricCriterion
 
 from . import privacy_admin  # noqa: F401 - registers the erased accounts' list
+from .admin_records import NominationLogMixin, RecordAdminMixin
 from .models import (
     Attachment,
     Call,
@@ -83,25 +84,28 @@ class CallAdmin(admin.ModelAdmin):
     ]
 
 
-class NominationEventInline(admin.TabularInline):
+class NominationEventInline(RecordAdminMixin, admin.TabularInline):
+    """The history, append-only: shown, never added to, changed or deleted here."""
+
     model = NominationEvent
     extra = 0
     can_delete = False
     readonly_fields = ["created_at", "action", "actor", "actor_role", "outcome", "message"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
+class AttachmentInline(RecordAdminMixin, admin.TabularInline):
+    """Attachments come only through the nominator's form, which checks what they are."""
 
-class AttachmentInline(admin.TabularInline):
     model = Attachment
     extra = 0
     readonly_fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]
 
 
 @admin.register(Nomination)
-class NominationAdmin(admin.ModelAdmin):
-    """Read-mostly: a submitted nomination changes only through the workflow."""
+class NominationAdmin(NominationLogMixin, RecordAdminMixin, admin.ModelAdmin):
+    """A draft's own fields may be corrected here, and the correction goes into its history;
+    a submitted nomination changes only through the workflow.
+    """
 
     list_display = ["title", "call", "country", "stage", "nominator", "submitted_at"]
     list_filter = ["call", "stage", "country", "kind"]
@@ -110,9 +114,25 @@ class NominationAdmin(admin.ModelAdmin):
     readonly_fields = ["stage", "submitted_at", "nominator", "call", "survey_answers"]
     inlines = [AttachmentInline, NominationEventInline]
 
+    def nomination_of(self, obj):
+        return obj
+
+    def is_record(self, obj):
+        return obj is not None and obj.stage != Nomination.Stage.DRAFT
+
+    def has_delete_permission(self, request, obj=None):
+        # The history outlives nothing it records (NominationEvent.nomination is PROTECT):
+        # only a draft without any history may go.
+        return (
+            obj is not None
+            and not obj.events.exists()
+            and super().has_delete_permission(request, obj)
+        )
+
 
 @admin.register(SelectionDecision)
-class SelectionDecisionAdmin(admin.ModelAdmin):
-    list_display = ["nomination", "outcome", "decided_by", "decided_at"]
+class SelectionDecisionAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """Decisions are made, proposed and confirmed only in the workflow (four eyes)."""
+
+    list_display = ["nomination", "outcome", "decided_by", "confirmed_by", "decided_at"]
     list_filter = ["outcome"]
-    readonly_fields = ["nomination", "outcome", "rationale", "decided_by", "decided_at"]

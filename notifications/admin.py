@@ -1,10 +1,14 @@
 from django.contrib import admin
 
+from nominations.admin_records import RecordAdminMixin
+
 from .models import DeliveryEvent, Message, Notification, Preference
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """The outbox is the record of what Nomflow sent to whom: read-only here."""
+
     list_display = ["created_at", "kind", "to_email", "status", "attempts", "delivery_status"]
     list_filter = ["status", "kind", "delivery_status"]
     search_fields = ["to_email", "subject", "idempotency_key"]
@@ -19,7 +23,9 @@ class PreferenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DeliveryEvent)
-class DeliveryEventAdmin(admin.ModelAdmin):
+class DeliveryEventAdmin(RecordAdminMixin, admin.ModelAdmin):
+    """What the email provider reported: read-only here."""
+
     list_display = ["occurred_at", "event_type", "recipient", "message"]
     list_filter = ["event_type"]
 

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 
+from nominations.admin_records import NominationLogMixin, RecordAdminMixin
 from nominations.privacy_admin import PersonalDataActions
 
 from .models import Bid, ConflictOfInterest, Review, ReviewerProfile, Unavailability
@@ -23,7 +24,7 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(Bid)
-class BidAdmin(admin.ModelAdmin):
+class BidAdmin(NominationLogMixin, admin.ModelAdmin):
     list_display = ["reviewer", "nomination", "level", "updated_at"]
     list_filter = ["level", "nomination__call"]
     search_fields = ["reviewer__email", "nomination__title"]
@@ -31,18 +32,27 @@ class BidAdmin(admin.ModelAdmin):
 
 
 @admin.register(ConflictOfInterest)
-class ConflictOfInterestAdmin(admin.ModelAdmin):
+class ConflictOfInterestAdmin(NominationLogMixin, admin.ModelAdmin):
     list_display = ["reviewer", "nomination", "organisation", "declared_at"]
     search_fields = ["reviewer__email", "organisation"]
     autocomplete_fields = ["reviewer", "nomination"]
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(NominationLogMixin, RecordAdminMixin, admin.ModelAdmin):
+    """A submitted or declined review, and its scores, are the record: read-only here."""
+
     list_display = ["nomination", "reviewer", "status", "assigned_at", "submitted_at"]
     list_filter = ["status"]
     list_select_related = ["nomination", "reviewer"]
     readonly_fields = ["nomination", "reviewer", "status", "replaces", "submitted_at"]
+
+    def is_record(self, obj):
+        return obj is not None and not obj.is_open
+
+    def has_delete_permission(self, request, obj=None):
+        # Reviews are assigned and removed by the workflow, which keeps their tasks in step.
+        return False
 
 
 class ReviewerProfileInline(admin.StackedInline):
