@@ -531,6 +531,10 @@ def account_erase(*, user, by):
             from allauth.mfa.models import Authenticator
 
             Authenticator.objects.filter(user=user).delete()
+        if apps.is_installed("allauth.usersessions"):
+            from allauth.usersessions.models import UserSession
+
+            UserSession.objects.filter(user=user).delete()
         LogEntry.objects.filter(
             content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
         ).update(object_repr=erased_email(user.pk))
