@@ -36,6 +36,7 @@ from workflow.services import (
 )
 
 from ..factories import NominationFactory, UserFactory
+from ..signin import sign_in, signed_in_user_id
 from ..workflow.helpers import full_scores, open_task, open_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
@@ -339,12 +340,9 @@ def test_the_html_part_declares_the_recipients_language(act, draft, nominator):
 
 
 def sign_in_in_swedish(client, user):
-    response = client.post(
-        reverse("account_login"),
-        {"login": user.email, "password": "secret-password-1"},
-        HTTP_ACCEPT_LANGUAGE="sv",
-    )
+    response = sign_in(client, user, HTTP_ACCEPT_LANGUAGE="sv")
     assert response.status_code == 302
+    assert signed_in_user_id(client) == user.pk
 
 
 def test_emails_follow_the_language_a_person_signs_in_with(

@@ -13,9 +13,10 @@ from ..factories import UserFactory
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 #: Queries every signed-in page makes besides its own: the session, the user,
-#: the navigation's roles (coordinated countries, reviewer profile, led calls)
-#: and the bell's unread count (as in tests/nominations/test_query_counts.py).
-PAGE_OVERHEAD = 6
+#: whether a staff role has its second factor (config.signin), the navigation's roles
+#: (coordinated countries, reviewer profile, led calls) and the bell's unread count
+#: (as in tests/nominations/test_query_counts.py).
+PAGE_OVERHEAD = 7
 #: The paginator's count; the page of notifications.
 NOTIFICATION_LIST_QUERIES = PAGE_OVERHEAD + 2
 #: The failed messages' count; the paginator's count; the page of messages with recipients;

@@ -118,7 +118,7 @@ def test_the_board_costs_the_same_queries_for_few_or_many_nominations(
     # The page's overhead, the call, the lead check, the filters' choices, the nominations
     # with their themes, reviews and scores, the criteria, the open selection tasks; for
     # the balance, the nominations with their themes, the countries and the call's themes.
-    with django_assert_num_queries(20) as one:
+    with django_assert_num_queries(21) as one:
         client.get(url)
     for index in range(3):
         reviewed(call, countries["FR"], [[3, 3, 3], [4, 4, 4]], title=f"More {index}")
