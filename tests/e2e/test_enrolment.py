@@ -29,9 +29,7 @@ def test_a_coordinator_enrols_an_authenticator_app_then_reaches_the_inbox(page, 
     page.get_by_role("button", name="Sign In", exact=True).click()
 
     # Sent to enrol; allauth first asks for the password once more.
-    expect(page.get_by_role("status")).to_contain_text(
-        "Your role needs two-factor authentication."
-    )
+    expect(page.get_by_role("status")).to_contain_text("Your role needs two-factor authentication.")
     page.locator("input[name=password]").fill(PASSWORD)
     page.get_by_role("button", name="Confirm").click()
 
