@@ -9,6 +9,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -38,6 +40,10 @@ from .services import nomination_create
 DEMO_CALL_TITLE = "Best practices in social innovation 2027"
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password, never production
 DOMAIN = "nomflow.test"
+# Coordinators, leads and admins must sign in with a second factor. The demo's have an
+# authenticator app set up with this published key: add it to any app (or use
+# demo_totp_url) to get their codes. Never use it outside the demo.
+DEMO_TOTP_SECRET = "NOMFLOWDEMOKEYNOMFLOWDEMOKEY2345"  # noqa: S105 - published demo key
 
 COUNTRIES = [("ES", "Spain"), ("FR", "France"), ("LV", "Latvia"), ("SE", "Sweden")]
 
@@ -371,7 +377,21 @@ def people_ensure(*, countries, themes):
         people["nominators"].append(
             user_ensure(local_part=local_part, first_name=first, last_name=last)
         )
+    staff_authenticators_ensure()
     return people
+
+
+def staff_authenticators_ensure():
+    """The demo's coordinators, lead and admin get an authenticator app with the demo key."""
+    staff = [ADMIN[0], LEAD[0], *(local_part for local_part, _, _ in COORDINATORS.values())]
+    for user in get_user_model().objects.filter(username__in=staff):
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            TOTP.activate(user, DEMO_TOTP_SECRET)
+
+
+def demo_totp_url():
+    """The demo key as an otpauth:// link, which authenticator apps (and QR makers) read."""
+    return f"otpauth://totp/Nomflow%20demo?secret={DEMO_TOTP_SECRET}&issuer=Nomflow"
 
 
 # --- the call --------------------------------------------------------------------------

@@ -22,7 +22,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"The demo call “{demo.DEMO_CALL_TITLE}” already exists; nothing was changed."
             )
+        demo.staff_authenticators_ensure()  # also for a demo loaded before two-factor sign-in
         self.print_accounts(demo.demo_accounts())
+        self.stdout.write(
+            "\nCoordinators, the lead and the admin also enter a code from an authenticator "
+            f"app.\nAdd the demo key {demo.DEMO_TOTP_SECRET} to one (e.g. FreeOTP, Google "
+            f"Authenticator, KeePassXC), or open\n{demo.demo_totp_url()}\n"
+        )
 
     def print_accounts(self, rows):
         headers = ("Email", "Password", "Role", "What to try")
