@@ -18,7 +18,7 @@ PORT    ?= 8000
 # -rfEs lists failures, errors and the reason of every skipped test.
 PYTEST_ARGS ?= -rfEs
 
-.PHONY: help install var run test lint format bench messages compilemessages migrate chromium clean distclean
+.PHONY: help install var run test prodcheck lint format bench messages compilemessages migrate chromium clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -95,7 +95,19 @@ chromium:
 # pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 test: $(STAMP) var compilemessages chromium ## Run every test (SQLite, or PostgreSQL when DATABASE_URL is set)
 	@echo "Database: $${DATABASE_URL:-SQLite (no DATABASE_URL set)}"
-	@set +e; $(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	@set +e; $(BIN)/pytest -m "not production" $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests." >&2; exit 1; fi; \
+	exit $$status
+
+# What a partner deploys (docs/operations.md): config.settings.production on a fresh
+# PostgreSQL database (beside DATABASE_URL's) and a Redis of its own, with collectstatic,
+# gunicorn, a Celery worker and one beat; every role's pages walked over HTTP, then again
+# with the worker killed and Redis stopped. Prints the figures.
+prodcheck: $(STAMP) var compilemessages ## Run the production configuration and walk it as every role (needs DATABASE_URL on PostgreSQL)
+	@if [ "$${DATABASE_URL#postgres}" = "$${DATABASE_URL}" ]; then \
+	  echo "error: make prodcheck needs DATABASE_URL=postgres://… (the production settings run on PostgreSQL)." >&2; exit 1; \
+	fi
+	@set +e; $(BIN)/pytest tests/production -m production -rfEs -s; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests." >&2; exit 1; fi; \
 	exit $$status
 

@@ -5,9 +5,9 @@ from config.health import DeepHealthView, NodeHealthView
 from config.signin import admin_login
 
 urlpatterns = [
-    path("", include("workflow.urls")),
     path("health/", NodeHealthView.as_view(), name="health"),
     path("health/deep/", DeepHealthView.as_view(), name="health-deep"),
+    path("", include("workflow.urls")),
     path("nominations/", include("nominations.urls")),
     path("notifications/", include("notifications.urls")),
     path("reviewers/", include("reviewers.urls")),

@@ -28,9 +28,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "anymail",
+    "health_check",
     "viewflow",
     "viewflow.workflow",
-    "health_check",
     "nominations",
     "reviewers",
     "workflow",
@@ -40,16 +40,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request, its error included, carries its id.
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    # First, so that every log line of a request, its error included, carries its id.
-    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -82,18 +82,18 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'nomflow.sqlite3'}"),
 }
-DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 # Connections are kept for CONN_MAX_AGE seconds across requests and Celery tasks (a new
 # PostgreSQL connection costs more than most of our requests), and checked with one cheap
 # round trip before their first use in each request or task, so one the server dropped
 # is replaced instead of failing the work (config/celery_app.py does this for tasks).
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
@@ -128,7 +128,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
@@ -152,10 +152,18 @@ if ATTACHMENT_SERVE not in {"django", "x-accel"}:
     raise ImproperlyConfigured('ATTACHMENT_SERVE must be "django" or "x-accel".')
 ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
 
-# Django's cache holds the sign-in rate limits' counters (config/settings/auth.py) and the
-# second-factor codes already used, so every web process must share it: Redis in production
-# (CACHE_URL=redis://…); one process's memory by default.
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://nomflow")}
+# Django's cache holds the sign-in rate limits' counters (config/settings/auth.py), the
+# second-factor codes already used and the workers' last runs (/health/deep/), so every
+# process must share it: Redis in production (CACHE_URL=redis://…, through django-redis);
+# by default files in var/cache, which the site and the worker of `make run` share.
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{VAR_DIR / 'cache'}")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # With Redis down, each process falls back to its own memory instead of failing pages
+    # or locking everyone out of signing in (config/cache.py).
+    CACHES["default"]["BACKEND"] = "config.cache.RedisCacheWithFallback"
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1}
+    )
 
 from .auth import *  # noqa: E402
 from .celery import *  # noqa: E402

@@ -5,7 +5,7 @@ or any other anymail backend with its own ANYMAIL_* keys (docs/operations.md lis
 Amazon SES, Mailgun, Postmark and SendGrid). Unset: email is printed to the console.
 """
 
-from config.env import env
+from config.env import VAR_DIR, env
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Nomflow <nomflow@localhost>")
@@ -19,6 +19,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 # Seconds before a silent SMTP server counts as a failed attempt (retried with backoff),
 # rather than holding a worker and the message's row lock indefinitely.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Django's file backend (EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend)
+# writes each email to a file here: the production check counts what the worker sent.
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(VAR_DIR / "emails"))
 
 _ANYMAIL_KEYS = [
     "MAILGUN_API_KEY",

@@ -28,14 +28,20 @@ def test_a_healthy_node_answers_200_naming_each_part(client):
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_a_broker_that_does_not_answer_is_a_503_that_names_it(client, settings):
+def test_a_broker_that_does_not_answer_is_a_503_that_names_it(client, monkeypatch):
     from config.celery_app import app
+    from tests.notifications.conftest import _drop_broker_connections
 
+    # Celery prefers CELERY_BROKER_URL from the environment (set in CI) to its settings.
+    nowhere = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    monkeypatch.setenv("CELERY_BROKER_URL", nowhere)
     saved = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    _drop_broker_connections(app)
+    app.conf.broker_url = nowhere
     try:
         response = client.get("/health/", **JSON)
     finally:
+        _drop_broker_connections(app)
         app.conf.broker_url = saved
 
     assert response.status_code == 503
