@@ -120,10 +120,23 @@ class Walker:
         if "/2fa/authenticate" in response.url:
             assert self.totp_secret, f"{email} needs a second factor and no secret was given"
             path = urlsplit(response.url).path
-            response = self.post_form(path, {"code": totp_now(self.totp_secret)})
+            response = self.post_form(path, {"code": self.unused_code(email)})
         assert response.status_code == 200, (email, response.status_code, response.url)
-        assert "/accounts/login/" not in response.url, f"{email} could not sign in"
+        assert "/accounts/" not in response.url, f"{email} could not sign in: {response.url}"
         return response
+
+    #: Codes already given, per account: a code is accepted once, as a person's app shows a
+    #: new one every 30 seconds; the next period's is accepted too (MFA_TOTP_TOLERANCE).
+    used_codes = set()
+
+    def unused_code(self, email):
+        for periods_ahead in (0, 1):
+            code = totp_now(self.totp_secret, at=time.time() + 30 * periods_ahead)
+            if (email, code) not in self.used_codes:
+                self.used_codes.add((email, code))
+                return code
+        time.sleep(30)
+        return self.unused_code(email)
 
     # --- walking -----------------------------------------------------------------------
 
