@@ -56,7 +56,8 @@ def fresh_database_url():
 class Stack:
     """The production processes, each logging to a file of its own."""
 
-    def __init__(self, folder, redis):
+    def __init__(self, folder, redis, *, database_url=None):
+        folder.mkdir(exist_ok=True)
         self.folder = folder
         self.redis = redis
         self.port = free_port()
@@ -67,7 +68,7 @@ class Stack:
             "DJANGO_SETTINGS_MODULE": "config.settings.production",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DATABASE_URL": fresh_database_url(),
+            "DATABASE_URL": database_url or fresh_database_url(),
             "CELERY_BROKER_URL": redis.url,
             "CACHE_URL": redis.url.rsplit("/", 1)[0] + "/1",
             "STATIC_ROOT": str(folder / "static"),
@@ -340,3 +341,57 @@ def _links(html):
     parser = PageParser()
     parser.feed(html)
     return [urlsplit(link).path for link in parser.links]
+
+
+def test_a_backup_restores_into_a_new_database_that_serves_the_same_data(stack):
+    """The backup commands of docs/operations.md, run and restored, as a drill would."""
+    import requests
+
+    dump = stack.folder / "nomflow.dump"
+    source_url = stack.env["DATABASE_URL"]
+    restored_url = source_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}_restored"
+    admin_url = source_url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(  # noqa: S603 - the documented command
+        ["pg_dump", "--format=custom", f"--file={dump}", source_url], check=True, timeout=120
+    )
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME}_restored WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {DATABASE_NAME}_restored")
+    subprocess.run(  # noqa: S603 - the documented command
+        ["pg_restore", "--no-owner", f"--dbname={restored_url}", str(dump)],
+        check=True,
+        timeout=120,
+    )
+
+    assert table_row_counts(restored_url) == table_row_counts(source_url)
+
+    restored = Stack(stack.folder / "restored", stack.redis, database_url=restored_url)
+    try:
+        restored.start_web()
+        original = requests.get(f"{stack.url}/hub/practices.json", headers=HTTPS, timeout=30)
+        again = requests.get(f"{restored.url}/hub/practices.json", headers=HTTPS, timeout=30)
+        assert (original.status_code, again.status_code) == (200, 200)
+        assert again.json() == original.json() and again.json()
+        lead = Walker(restored.url, totp_secret=demo_totp_secret())
+        lead.sign_in("lead@nomflow.test", "demo-password-1")
+        assert lead.crawl(["/", "/nominations/overview/"], limit=20) >= 5
+        assert lead.walk.failures == []
+    finally:
+        restored.stop()
+
+
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+def table_row_counts(database_url):
+    with psycopg.connect(database_url) as connection:
+        tables = [
+            row[0]
+            for row in connection.execute(
+                "select tablename from pg_tables where schemaname = 'public' order by tablename"
+            )
+        ]
+        return {
+            table: connection.execute(f'select count(*) from "{table}"').fetchone()[0]  # noqa: S608
+            for table in tables
+        }
