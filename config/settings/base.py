@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from config.env import BASE_DIR, VAR_DIR, env
 
+from .storage import attachment_storage
+
 SECRET_KEY = env("SECRET_KEY", default="django-insecure-nomflow-development-only")
 DEBUG = env.bool("DEBUG", default=True)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
@@ -151,6 +153,12 @@ ATTACHMENT_SERVE = env.str("ATTACHMENT_SERVE", default="django")
 if ATTACHMENT_SERVE not in {"django", "x-accel"}:
     raise ImproperlyConfigured('ATTACHMENT_SERVE must be "django" or "x-accel".')
 ATTACHMENT_ACCEL_PREFIX = "/protected-media/"
+# Where attachments are kept: MEDIA_ROOT, or with ATTACHMENT_STORAGE=s3 a private bucket that
+# several machines share (config/settings/storage.py).
+STORAGES = {
+    "default": attachment_storage(env, serve=ATTACHMENT_SERVE),
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # Django's cache holds the sign-in rate limits' counters (config/settings/auth.py), the
 # second-factor codes already used and the workers' last runs (/health/deep/), so every

@@ -29,6 +29,6 @@ MIDDLEWARE = [
     *MIDDLEWARE[_after_security:],
 ]
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": STORAGES["default"],  # MEDIA_ROOT or a bucket, by ATTACHMENT_STORAGE (base)
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
