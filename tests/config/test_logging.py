@@ -78,3 +78,21 @@ def test_admins_are_emailed_each_server_error(client, settings):
 
     assert [message.to for message in mail.outbox] == [["ops@nomflow.test"]]
     assert "RuntimeError" in mail.outbox[0].body
+
+
+def test_the_error_page_is_nomflows_own_and_needs_nothing_that_may_be_broken(client):
+    client.raise_request_exception = False
+
+    response = client.get("/boom/")
+
+    page = response.content.decode()
+    assert "Something went wrong" in page
+    assert "/static/" not in page  # no stylesheet that a broken build could take down
+
+
+def test_a_missing_page_says_so_in_the_sites_own_layout(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+    assert "site-header" in response.content.decode()

@@ -30,7 +30,8 @@ from .walker import Walk, Walker
 REPO_DIR = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-DATABASE_NAME = "nomflow_prodcheck"
+# A fresh database beside DATABASE_URL's (and one for the restored backup), dropped first.
+DATABASE_NAME = os.environ.get("PRODCHECK_DATABASE", "nomflow_prodcheck")
 PAGES_PER_ROLE = 150
 
 pytestmark = [
@@ -352,13 +353,13 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_data(stack):
     restored_url = source_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}_restored"
     admin_url = source_url.rsplit("/", 1)[0] + "/postgres"
     subprocess.run(  # noqa: S603 - the documented command
-        ["pg_dump", "--format=custom", f"--file={dump}", source_url], check=True, timeout=120
+        [shutil.which("pg_dump"), "--format=custom", f"--file={dump}", source_url], check=True, timeout=120
     )
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME}_restored WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {DATABASE_NAME}_restored")
     subprocess.run(  # noqa: S603 - the documented command
-        ["pg_restore", "--no-owner", f"--dbname={restored_url}", str(dump)],
+        [shutil.which("pg_restore"), "--no-owner", f"--dbname={restored_url}", str(dump)],
         check=True,
         timeout=120,
     )
@@ -367,6 +368,7 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_data(stack):
 
     restored = Stack(stack.folder / "restored", stack.redis, database_url=restored_url)
     try:
+        restored.manage("collectstatic", "--noinput")  # a new node builds its static files
         restored.start_web()
         original = requests.get(f"{stack.url}/hub/practices.json", headers=HTTPS, timeout=30)
         again = requests.get(f"{restored.url}/hub/practices.json", headers=HTTPS, timeout=30)
@@ -380,7 +382,8 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_data(stack):
         restored.stop()
 
 
-HTTPS = {"X-Forwarded-Proto": "https"}
+# The same host name for both, as the proxy would send: the listing holds absolute URLs.
+HTTPS = {"X-Forwarded-Proto": "https", "Host": "localhost"}
 
 
 def table_row_counts(database_url):

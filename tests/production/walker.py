@@ -106,6 +106,7 @@ class Walker:
         page = self.get(path)
         parser = PageParser()
         parser.feed(page.text)
+        assert "csrfmiddlewaretoken" in parser.inputs, (path, page.status_code, page.url)
         return self.request(
             "POST",
             path,

@@ -138,12 +138,13 @@ def test_the_page_costs_the_same_queries_for_one_or_many_nominations(
 ):
     client.force_login(french)
     client.get(reverse(URL))  # warm the session
-    # The page's overhead (session, user, roles, bell), the reviewer's profile, the
-    # nominations with their themes, bids, nomination conflicts, organisation conflicts.
-    with django_assert_num_queries(11):
+    # The page's overhead (session, user, the staff and two-factor check, roles, bell), the
+    # reviewer's profile, the nominations with their themes, bids, nomination conflicts,
+    # organisation conflicts.
+    with django_assert_num_queries(12):
         client.get(reverse(URL))
     for _ in range(4):
         NominationFactory(call=call, country=countries["ES"], themes=[theme], stage="review")
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         page = client.get(reverse(URL))
     assert len(page.context["calls"][0][1]) == 5
