@@ -353,7 +353,9 @@ def test_a_backup_restores_into_a_new_database_that_serves_the_same_data(stack):
     restored_url = source_url.rsplit("/", 1)[0] + f"/{DATABASE_NAME}_restored"
     admin_url = source_url.rsplit("/", 1)[0] + "/postgres"
     subprocess.run(  # noqa: S603 - the documented command
-        [shutil.which("pg_dump"), "--format=custom", f"--file={dump}", source_url], check=True, timeout=120
+        [shutil.which("pg_dump"), "--format=custom", f"--file={dump}", source_url],
+        check=True,
+        timeout=120,
     )
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {DATABASE_NAME}_restored WITH (FORCE)")
