@@ -167,7 +167,7 @@ class NominationForm(forms.ModelForm):
             raise forms.ValidationError(
                 _(
                     "“%(name)s” cannot be attached: its content is none of the kinds allowed "
-                    "(%(allowed)s), whatever its name says."
+                    "(%(allowed)s), regardless of its file name."
                 )
                 % {"name": upload.name, "allowed": ", ".join(sorted(allowed))}
             )

@@ -38,6 +38,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 
 from notifications.models import DeliveryEvent, Message, Notification, Preference
@@ -386,12 +387,16 @@ def erasure_blockers(*, user):
     countries = Country.objects.filter(pk__in=user.coordinated_countries.values("pk"))
     for country in countries.annotate(people=Count("coordinators")):
         if country.people == 1 and waiting_by_country.get(country.pk):
+            count = waiting_by_country[country.pk]
             reasons.append(
-                _(
+                ngettext(
+                    "You are the only national coordinator of %(country)s and one of its "
+                    "tasks is waiting: an administrator must name another coordinator first.",
                     "You are the only national coordinator of %(country)s and %(count)s of "
-                    "its tasks are waiting: an administrator must name another coordinator first."
+                    "its tasks are waiting: an administrator must name another coordinator first.",
+                    count,
                 )
-                % {"country": country.name, "count": waiting_by_country[country.pk]}
+                % {"country": country.name, "count": count}
             )
     calls = Call.objects.filter(pk__in=user.led_calls.values("pk"))
     for call in calls.annotate(people=Count("leads")):
@@ -402,9 +407,12 @@ def erasure_blockers(*, user):
         ).count()
         if call.people == 1 and waiting:
             reasons.append(
-                _(
+                ngettext(
+                    "You are the only lead of “%(call)s” and one selection is waiting: "
+                    "an administrator must name another lead first.",
                     "You are the only lead of “%(call)s” and %(count)s selections are waiting: "
-                    "an administrator must name another lead first."
+                    "an administrator must name another lead first.",
+                    waiting,
                 )
                 % {"call": call.title, "count": waiting}
             )

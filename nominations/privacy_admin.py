@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .accounts import user_display
 from .models import ErasureRecord
 from .personal_data import ErasureRefused, account_erase, erasure_blockers
 from .privacy_views import export_response
@@ -38,11 +39,11 @@ class PersonalDataActions:
                     self.message_user(
                         request,
                         _("%(person)s was not erased: %(reasons)s")
-                        % {"person": person.pk, "reasons": " ".join(refused.reasons)},
+                        % {"person": user_display(person), "reasons": " ".join(refused.reasons)},
                         messages.ERROR,
                     )
                 except NominationError as error:
-                    self.message_user(request, f"{person.pk}: {error}", messages.WARNING)
+                    self.message_user(request, f"{user_display(person)}: {error}", messages.WARNING)
                 else:
                     erased += 1
             if erased:

@@ -33,12 +33,15 @@ def export_response(*, user):
 
 @require_GET
 def privacy_policy(request):
-    retention = sorted({call.retention_days for call in Call.objects.only("retention_days")})
+    retention = sorted(set(Call.objects.values_list("retention_days", flat=True))) or [
+        Call._meta.get_field("retention_days").default
+    ]
     return render(
         request,
         "privacy/policy.html",
         {
-            "retention_days": retention or [Call._meta.get_field("retention_days").default],
+            "fewest_days": retention[0],
+            "most_days": retention[-1],
             "contact_email": settings.PRIVACY_CONTACT_EMAIL,
         },
     )

@@ -123,7 +123,7 @@ def test_a_web_page_named_like_an_image_is_refused_and_the_typed_text_stays(sign
     assert Nomination.objects.count() == 0
     assert attachment_errors(response) == [
         "“page.png” cannot be attached: its content is none of the kinds allowed "
-        "(.docx, .jpeg, .jpg, .odt, .pdf, .png), whatever its name says.",
+        "(.docx, .jpeg, .jpg, .odt, .pdf, .png), regardless of its file name.",
         "Please choose the file again.",
     ]
     assert b"Text the nominator typed" in response.content

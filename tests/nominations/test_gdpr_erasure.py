@@ -174,7 +174,7 @@ def test_the_only_coordinator_with_screenings_waiting_is_refused(draft, coordina
         account_erase(user=coordinator, by=coordinator)
 
     assert refused.value.reasons == [
-        "You are the only national coordinator of Sweden and 1 of its tasks are waiting: "
+        "You are the only national coordinator of Sweden and one of its tasks is waiting: "
         "an administrator must name another coordinator first."
     ]
     second = UserFactory(username="second-coordinator")
