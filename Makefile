@@ -121,6 +121,7 @@ format: $(STAMP) ## Fix what ruff can and format the code
 
 bench: $(STAMP) var ## Run the benchmarks
 	$(PY) bench/run.py
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/production_pages.py
 
 messages: $(STAMP) ## Update locale/*.po for sv and en, then compile them
 	$(MANAGE) makemessages -l sv -l en --ignore=$(VENV) --ignore=var --ignore=staticfiles
