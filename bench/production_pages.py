@@ -7,7 +7,8 @@ connection for every request, as before) and one with the default ``CONN_MAX_AGE
 (connections kept, checked once a request). Both serve the same pages to the same
 signed-in coordinator; the rounds alternate between them and the medians are compared.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/production_pages.py
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/production_pages.py
 """
 
 import os
