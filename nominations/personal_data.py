@@ -527,11 +527,9 @@ def account_erase(*, user, by):
         DeliveryEvent.objects.filter(Q(message__recipient=user) | Q(recipient__in=needles)).delete()
         Notification.objects.filter(recipient=user).delete()
         Message.objects.filter(recipient=user).delete()
+        # A nomination of theirs still under way may cause a message: notify() emails no
+        # inactive account, so the placeholder address is never written to.
         Preference.objects.filter(user=user).delete()
-        # A nomination of theirs still under way may cause a message: never email it.
-        Preference.objects.create(
-            user=user, email_non_essential=False, bounced_at=now, bounce_reason="account erased"
-        )
         _scrub_others_records(needles=needles, replacement=ERASED_IN_TEXT)
 
         EmailAddress.objects.filter(user=user).delete()

@@ -38,8 +38,9 @@ def absolute_url(path):
     return f"{settings.SITE_URL.rstrip('/')}{path}" if path else settings.SITE_URL
 
 
-def _initial_status(*, kind, preference):
-    if preference.bounced_at is not None:
+def _initial_status(*, kind, recipient, preference):
+    # A deactivated account (an erased one among them) is emailed nothing at all.
+    if not recipient.is_active or preference.bounced_at is not None:
         return Message.Status.SKIPPED
     if kind in Message.ESSENTIAL_KINDS:
         return Message.Status.PENDING
@@ -85,7 +86,7 @@ def _message_create(*, recipient, kind, key, context, path, in_site):
         language=language,
         subject=subject[:300],
         context=context,
-        status=_initial_status(kind=kind, preference=preference),
+        status=_initial_status(kind=kind, recipient=recipient, preference=preference),
     )
     if in_site:
         Notification.objects.create(recipient=recipient, message=message, title=subject, path=path)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from nominations.models import ErasureRecord, Nomination, NominationEvent
 from nominations.personal_data import ErasureRefused, account_erase
 from notifications.models import Message, Notification, Preference
+from notifications.services import notify
 from reviewers.models import Bid, ConflictOfInterest, Review, ReviewerProfile
 from workflow.flows import NominationFlow
 
@@ -60,7 +61,12 @@ def test_an_erased_reviewer_is_anonymised_in_every_row_and_their_review_stays(de
     assert not ConflictOfInterest.objects.filter(reviewer=person).exists()
     assert not Message.objects.filter(recipient=person).exists()
     assert not Notification.objects.filter(recipient=person).exists()
-    assert Preference.objects.get(user=person).bounced_at is not None  # never emailed again
+    assert not Preference.objects.filter(user=person).exists()
+    # Anything that still names them as a recipient is never emailed.
+    later = notify(
+        recipient=row, kind=Message.Kind.DECIDED, key="after-erasure", context={}, in_site=False
+    )
+    assert later.status == Message.Status.SKIPPED
     assert (record.user_id, record.by_admin) == (person.pk, False)
     # The review keeps its scores and comment.
     review.refresh_from_db()
