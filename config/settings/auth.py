@@ -25,10 +25,16 @@ ACCOUNT_RATE_LIMITS = {
 # the client's address, so behind a proxy this must be set or everyone shares one address.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
-# Two-factor authentication: an authenticator app (TOTP), with recovery codes as the
-# fallback. Coordinators, leads and admins must enrol (config.signin.StaffSignInMiddleware);
-# nominators and reviewers may.
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Two-factor authentication: an authenticator app (TOTP) or a security key / passkey
+# (WebAuthn), with recovery codes as the fallback. Coordinators, leads and admins must
+# enrol (config.signin.StaffSignInMiddleware); nominators and reviewers may.
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Security keys are bound to the host the page was served from (allauth takes the relying
+# party id from the request), and browsers offer them on https only, or on http://localhost
+# in development and the browser tests. fido2 accepts those origins by itself, so
+# MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN (which accepts *any* origin) stays off everywhere.
+# A key is a second factor after the password; signing in with a passkey alone
+# (MFA_PASSKEY_LOGIN_ENABLED) stays off.
 MFA_TOTP_ISSUER = "Nomflow"
 # Accept the code of the 30-second period before and after the current one, so a phone
 # whose clock is a little off, or a code typed as the period turns, still works.

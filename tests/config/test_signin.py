@@ -4,6 +4,7 @@ sessions end, and a person can end their other sessions."""
 import time
 
 import pytest
+from allauth.mfa import app_settings as mfa_settings
 from allauth.mfa.models import Authenticator
 from django.contrib.messages import get_messages
 from django.test import Client
@@ -217,6 +218,48 @@ def test_signing_in_asks_an_enrolled_person_for_their_code(client):
     assert wrong_code.status_code == 200
     assert right_code.status_code == 302
     assert signed_in_user_id(client) == coordinator.pk
+
+
+def test_a_security_key_alone_is_a_second_factor_for_staff(client):
+    coordinator = person("coordinator", mfa=False)
+    # The row as allauth stores a key; which key it is does not matter to the rule.
+    Authenticator.objects.create(
+        user=coordinator, type=Authenticator.Type.WEBAUTHN, data={"name": "Master key"}
+    )
+    client.force_login(coordinator)
+
+    assert staff_sign_in_state(coordinator) == (True, True)
+    assert client.get(reverse("workflow:inbox")).status_code == 200
+
+
+def test_a_security_key_is_added_as_a_second_factor_for_this_host(client):
+    sign_in(client, person("coordinator"))
+    reauthenticate(client)
+
+    page = client.get(reverse("mfa_add_webauthn"))
+    options = page.context["js_data"]["creation_options"]["publicKey"]
+    keys = client.get(reverse("mfa_list_webauthn"))
+
+    assert page.status_code == 200
+    assert keys.status_code == 200
+    # Bound to the host the page came from ("testserver" here, "localhost" in the browser
+    # tests), and not a passkey: the key follows the password, it does not replace it.
+    assert options["rp"]["id"] == "testserver"
+    assert options["authenticatorSelection"]["residentKey"] == "discouraged"
+    # Only the origins browsers allow for WebAuthn (https, http://localhost) are accepted.
+    assert mfa_settings.WEBAUTHN_ALLOW_INSECURE_ORIGIN is False
+    assert mfa_settings.PASSKEY_LOGIN_ENABLED is False
+
+
+def test_signing_in_offers_a_security_key_beside_the_code(client):
+    coordinator = person("coordinator")
+
+    client.post(reverse("account_login"), {"login": coordinator.email, "password": PASSWORD})
+    page = client.get(reverse("mfa_authenticate"))
+
+    assert page.status_code == 200
+    assert 'id="mfa_webauthn_authenticate"' in page.content.decode()
+    assert "request_options" in page.context["js_data"]
 
 
 @pytest.mark.parametrize("role", ["coordinator", "lead", "admin", "reviewer", "nominator"])
