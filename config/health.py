@@ -1,12 +1,13 @@
 """Health checks: one for load balancers, a deeper one for operators.
 
-``/health/`` answers 200 when this node can serve: its database, its cache and the
-Celery broker answer. It answers 503, naming the part that failed, otherwise, so a load
-balancer takes the node out of rotation.
+``/health/`` answers 200 when this node can serve: its database and its cache answer.
+It answers 503, naming the part that failed, otherwise, so a load balancer takes the node
+out of rotation.
 
 ``/health/deep/`` (staff, or ``Authorization: Bearer $HEALTH_CHECK_TOKEN`` for a
-monitoring system) adds what a node cannot fix by itself: a worker answers, beat's
-every-minute sweep ran lately, and the outbox is not backing up.
+monitoring system) adds what is shared by every node and no node can fix by itself: the
+Celery broker answers, a worker answers, beat's every-minute sweep ran lately, and the
+outbox is not backing up.
 """
 
 import dataclasses
@@ -102,10 +103,12 @@ class OutboxBacklog(HealthCheck):
 class NodeHealthView(HealthCheckView):
     """503 rather than the library's 500: the node is unavailable, not broken by the request."""
 
+    # The broker is shared by every node: its outage is no reason to take this node out of
+    # rotation (pages keep working and the outbox holds the emails), so it is in the deep
+    # check. A cache on Redis falls back to local memory (config/cache.py) and passes.
     checks = (
         Database,
         "health_check.checks.Cache",
-        Broker,
     )
 
     async def dispatch(self, request, *args, **kwargs):
@@ -118,6 +121,7 @@ class NodeHealthView(HealthCheckView):
 class DeepHealthView(NodeHealthView):
     checks = (
         *NodeHealthView.checks,
+        Broker,
         (Ping, {"timeout": datetime.timedelta(seconds=2)}),
         BeatSweep,
         OutboxBacklog,

@@ -13,6 +13,7 @@ docs/operations.md ("Sessions and sign-in") describes the rules for operators.
 import time
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.internal.ratelimit import truncate_ip  # pinned at 65.22.1, as the hook below
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
@@ -52,7 +53,8 @@ class AccountAdapter(DefaultAccountAdapter):
         fails if it stops being called.)
         """
         account = super()._get_login_attempts_cache_key(request, **credentials)
-        return f"{self.get_client_ip(request)}:{account}"
+        # An IPv6 client owns a whole /64: counted as one address, as allauth's "ip" rate does.
+        return f"{truncate_ip(self.get_client_ip(request))}:{account}"
 
 
 def admin_login(request):

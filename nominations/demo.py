@@ -384,7 +384,9 @@ def people_ensure(*, countries, themes):
 def staff_authenticators_ensure():
     """The demo's coordinators, lead and admin get an authenticator app with the demo key."""
     staff = [ADMIN[0], LEAD[0], *(local_part for local_part, _, _ in COORDINATORS.values())]
-    for user in get_user_model().objects.filter(username__in=staff):
+    # Only the demo's own accounts: a real "admin" must never get the published key.
+    demo_staff = get_user_model().objects.filter(username__in=staff, email__endswith=f"@{DOMAIN}")
+    for user in demo_staff:
         if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
             TOTP.activate(user, DEMO_TOTP_SECRET)
 

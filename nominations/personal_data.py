@@ -371,6 +371,19 @@ def erasure_blockers(*, user):
                 "title": task.process.nominationprocess.nomination.title,
             }
         )
+    # The workflow may still need the nominator (changes requested, the decision to read);
+    # an erased account could never act on it, and the nomination would be stuck.
+    under_way = Nomination.objects.filter(nominator=user).exclude(
+        stage__in=[Nomination.Stage.DRAFT, Nomination.Stage.REJECTED, Nomination.Stage.DECIDED]
+    )
+    for nomination in under_way.order_by("pk"):
+        reasons.append(
+            _(
+                "Your nomination “%(title)s” is still under way: wait for its decision, or "
+                "ask its national coordinator to close it."
+            )
+            % {"title": nomination.title}
+        )
     # A pool task needs someone left in the pool: the only coordinator or lead must wait.
     waiting_by_country = dict(
         Task.objects.filter(
@@ -405,7 +418,21 @@ def erasure_blockers(*, user):
             status__in=OPEN_TASK_STATUSES,
             process__nominationprocess__nomination__call=call,
         ).count()
-        if call.people == 1 and waiting:
+        if not waiting:
+            continue
+        if call.require_two_leads and call.people <= 2:
+            # Two leads decide each selection together: the call needs two left.
+            reasons.append(
+                ngettext(
+                    "“%(call)s” needs two leads for each decision and one selection is "
+                    "waiting: an administrator must name another lead first.",
+                    "“%(call)s” needs two leads for each decision and %(count)s selections "
+                    "are waiting: an administrator must name another lead first.",
+                    waiting,
+                )
+                % {"call": call.title, "count": waiting}
+            )
+        elif call.people == 1:
             reasons.append(
                 ngettext(
                     "You are the only lead of “%(call)s” and one selection is waiting: "

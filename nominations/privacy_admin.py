@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .accounts import user_display
 from .models import ErasureRecord
@@ -48,7 +48,10 @@ class PersonalDataActions:
                     erased += 1
             if erased:
                 self.message_user(
-                    request, _("Accounts erased: %(count)s.") % {"count": erased}, messages.SUCCESS
+                    request,
+                    ngettext("One account erased.", "%(count)s accounts erased.", erased)
+                    % {"count": erased},
+                    messages.SUCCESS,
                 )
             return None
         return TemplateResponse(

@@ -65,7 +65,7 @@ def account_data_download(request):
 
 @login_required
 def account_erase_view(request):
-    form = ErasureConfirmForm(request.POST or None, user=request.user)
+    form = ErasureConfirmForm(request.POST or None, request=request)
     blockers = erasure_blockers(user=request.user)
     if request.method == "POST" and form.is_valid():
         try:

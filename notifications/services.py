@@ -279,7 +279,7 @@ def delivery_event_record(
         if provider_message_id
         else None
     )
-    if message is not None and message.recipient.email.lower() != recipient.lower():
+    if message is not None and message.to_email.lower() != recipient.lower():
         message = None
     DeliveryEvent.objects.create(
         event_id=event_id,

@@ -42,7 +42,11 @@ def guarded(view):
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             # json.JSONDecodeError is a ValueError; the others are a payload of the
             # wrong shape. The secret was right, so log enough to find the sender.
-            logger.warning("Unreadable email tracking webhook at %s: %r", request.path, error)
+            # Logged with the traceback: should the fault be ours, not the payload's, it
+            # must show (the provider does not retry a 4xx).
+            logger.warning(
+                "Unreadable email tracking webhook at %s: %r", request.path, error, exc_info=True
+            )
             return HttpResponseBadRequest("Unreadable webhook payload.")
 
     return guarded_view

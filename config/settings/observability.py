@@ -58,8 +58,22 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # django.request logs every 500 with exc_info: the traceback lands in the log.
-        "django.request": {"handlers": ["console", "mail_admins"], "level": "ERROR"},
-        "django.security": {"handlers": ["console", "mail_admins"], "level": "WARNING"},
+        "django.request": {
+            "handlers": ["console", "mail_admins"],
+            "level": "ERROR",
+            "propagate": False,
+        },
+        "django.security": {
+            "handlers": ["console", "mail_admins"],
+            "level": "WARNING",
+            "propagate": False,
+        },
+        # Anyone can send a wrong Host header; that is worth a log line, not an email.
+        "django.security.DisallowedHost": {
+            "handlers": ["console"],
+            "level": "WARNING",
+            "propagate": False,
+        },
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
     },
 }

@@ -34,6 +34,7 @@ def test_a_server_error_is_logged_with_its_traceback_and_request_id(client, cons
     assert response.status_code == 500
     assert response["X-Request-ID"] == "req-4711"
     log = stream.getvalue()
+    assert log.count("Internal Server Error: /boom/") == 1
     assert "[request req-4711] Internal Server Error: /boom/" in log
     assert "Traceback (most recent call last)" in log
     assert "RuntimeError: the kind of bug a partner would report" in log

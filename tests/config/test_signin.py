@@ -123,6 +123,33 @@ def test_five_wrong_passwords_for_one_account_lock_only_that_account_from_that_a
     assert other_account.status_code == 302
 
 
+def test_one_address_guessing_across_many_accounts_is_stopped_after_ten_a_minute(client):
+    """Password spraying: one wrong guess for each of many accounts, from one address."""
+    url = reverse("account_login")
+    people = [UserFactory(username=f"person-{n}", mfa=False) for n in range(11)]
+    for someone in people[:10]:
+        assert attempt(client, url, someone, WRONG, ATTACKER).status_code == 200
+
+    eleventh = attempt(client, url, people[10], PASSWORD, ATTACKER)
+
+    assert "Too many failed login attempts" in eleventh.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_an_ipv6_client_is_one_address_for_its_whole_slash_64(client):
+    """Otherwise one network could guess an account's password from 2**64 addresses."""
+    admin = person("admin", mfa=False)
+    url = reverse("account_login")
+    for host in range(1, 6):
+        attempt(client, url, admin, WRONG, f"2001:db8:1:2::{host}")
+
+    same_network = attempt(client, url, admin, PASSWORD, "2001:db8:1:2::99")
+    other_network = attempt(Client(), url, admin, PASSWORD, "2001:db8:9:9::1")
+
+    assert "Too many failed login attempts" in same_network.content.decode()
+    assert other_network.status_code == 302
+
+
 # --- a second factor for staff roles ------------------------------------------------------
 
 

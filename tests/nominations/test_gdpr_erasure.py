@@ -189,6 +189,48 @@ def test_the_only_coordinator_with_screenings_waiting_is_refused(draft, coordina
     assert list(draft.country.coordinators.all()) == [second]
 
 
+def test_a_nominator_whose_nomination_is_under_way_is_refused(draft, coordinator):
+    """The flow may still need them: changes requested would go to an account nobody holds."""
+    from workflow.services import nomination_submit
+
+    nomination_submit(nomination=draft, by=draft.nominator)
+
+    with pytest.raises(ErasureRefused) as refused:
+        account_erase(user=draft.nominator, by=draft.nominator)
+
+    assert refused.value.reasons == [
+        f"Your nomination “{draft.title}” is still under way: wait for its decision, or ask "
+        "its national coordinator to close it."
+    ]
+    assert User.objects.get(pk=draft.nominator.pk).is_active
+
+
+def test_one_of_two_leads_is_refused_where_two_leads_decide_and_a_selection_waits(
+    draft, coordinator, lead
+):
+    from workflow.services import reviewers_go_on
+
+    call = draft.call
+    call.require_two_leads = True
+    call.save()
+    second = UserFactory(username="lead-2")
+    call.leads.add(second)
+    accepted(draft, coordinator)
+    reviewers_go_on(
+        task_id=open_task(draft, NominationFlow.find_reviewers).pk, by=coordinator, note="None."
+    )
+
+    with pytest.raises(ErasureRefused) as refused:
+        account_erase(user=second, by=second)
+
+    assert refused.value.reasons == [
+        f"“{call.title}” needs two leads for each decision and one selection is waiting: "
+        "an administrator must name another lead first."
+    ]
+    call.leads.add(UserFactory(username="lead-3"))
+    account_erase(user=second, by=second)
+
+
 def test_the_erase_page_asks_for_the_password_then_erases_and_signs_out(client, nominator):
     client.force_login(nominator)
 
@@ -201,6 +243,19 @@ def test_the_erase_page_asks_for_the_password_then_erases_and_signs_out(client, 
     assert "_auth_user_id" not in client.session
     nominator.refresh_from_db()
     assert nominator.email == f"erased-{nominator.pk}@erased.invalid"
+
+
+def test_the_erase_page_takes_ten_password_guesses_a_minute_at_most(client, nominator):
+    """A session someone else took over is no way to guess the password without limit."""
+    client.force_login(nominator)
+    for _ in range(10):
+        client.post(reverse("privacy:erase"), {"confirmation": "a guess"})
+
+    right = client.post(reverse("privacy:erase"), {"confirmation": "secret-password-1"})
+
+    assert right.status_code == 200
+    assert "Too many attempts." in right.content.decode()
+    assert User.objects.get(pk=nominator.pk).is_active
 
 
 def test_the_erase_page_only_ever_erases_the_signed_in_person(client, nominator):
