@@ -40,11 +40,8 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api",
-        reason="playwright cannot be imported",
-        exc_type=ImportError,  # a broken install as well as a missing one
-    )
+    from .playwright_api import sync_api
+
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM}; install the Debian chromium package")
     # Playwright's sync API keeps an asyncio loop running in this thread, which

@@ -7,12 +7,7 @@ from django.core import mail
 
 from tests.factories import totp_code
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright cannot be imported",
-    exc_type=ImportError,  # a broken install as well as a missing one
-)
-expect = sync_api.expect
+from .playwright_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -14,12 +14,7 @@ from django.urls import reverse
 
 from tests.factories import CountryFactory, UserFactory
 
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="playwright cannot be imported",
-    exc_type=ImportError,  # a broken install as well as a missing one
-)
-expect = sync_api.expect
+from .playwright_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
