@@ -204,6 +204,48 @@ def open_review_tasks(*, nomination):
     )
 
 
+#: Stages that may still reach a decision: the selection cannot be final while any is here.
+UNDECIDED_STAGES = (
+    Nomination.Stage.SCREENING,
+    Nomination.Stage.CHANGES_REQUESTED,
+    Nomination.Stage.REVIEW,
+    Nomination.Stage.SELECTION,
+)
+
+
+def undecided_nominations(*, call):
+    """The call's submitted nominations without a decision, each with its open task if any.
+
+    Returns [(nomination, task or None)]: what stands between the call and a final
+    selection, with the step each one waits at, so that leads can go and see it.
+    """
+    nominations = list(
+        call.nominations.filter(stage__in=UNDECIDED_STAGES)
+        .select_related("country")
+        .order_by("title", "pk")
+    )
+    tasks = dict(
+        Task.objects.filter(
+            process__nominationprocess__nomination__in=nominations,
+            flow_task__in=HUMAN_NODES,
+            status__in=OPEN_TASK_STATUSES,
+        )
+        .order_by("created")
+        .values_list("process__nominationprocess__nomination", "pk")
+    )
+    return [(nomination, tasks.get(nomination.pk)) for nomination in nominations]
+
+
+def selection_final_audience(*, call):
+    """How many nominators a final selection tells: one per decided nomination's nominator."""
+    return (
+        call.nominations.filter(stage=Nomination.Stage.DECIDED)
+        .values("nominator")
+        .distinct()
+        .count()
+    )
+
+
 # --- dashboards --------------------------------------------------------------------------
 
 

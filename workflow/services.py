@@ -610,13 +610,21 @@ def review_remove(*, task_id, by, reason):
 
 # --- closing a call's selection ------------------------------------------------------------
 
-#: Stages that may still reach a decision: the selection cannot be final while any is here.
-UNDECIDED_STAGES = (
-    Nomination.Stage.SCREENING,
-    Nomination.Stage.CHANGES_REQUESTED,
-    Nomination.Stage.REVIEW,
-    Nomination.Stage.SELECTION,
-)
+
+class SelectionNotReady(NominationError):
+    """Some nominations of the call are not decided yet; ``nominations`` says which."""
+
+    def __init__(self, nominations):
+        self.nominations = nominations
+        count = len(nominations)
+        super().__init__(
+            ngettext(
+                "%(count)d nomination is not decided yet: %(titles)s.",
+                "%(count)d nominations are not decided yet: %(titles)s.",
+                count,
+            )
+            % {"count": count, "titles": ", ".join(f"“{n.title}”" for n in nominations)}
+        )
 
 
 @transaction.atomic
@@ -630,16 +638,11 @@ def selection_finalise(*, call, by):
         raise PermissionDenied
     if call.selection_finalised_at is not None:
         raise NominationError(_("The selection of this call is already final."))
-    undecided = call.nominations.filter(stage__in=UNDECIDED_STAGES).count()
+    from .selectors import undecided_nominations
+
+    undecided = [nomination for nomination, _task in undecided_nominations(call=call)]
     if undecided:
-        raise NominationError(
-            ngettext(
-                "%(count)d nomination is not decided yet.",
-                "%(count)d nominations are not decided yet.",
-                undecided,
-            )
-            % {"count": undecided}
-        )
+        raise SelectionNotReady(undecided)
     call.selection_finalised_at = timezone.now()
     call.selection_finalised_by = by
     call.save(update_fields=["selection_finalised_at", "selection_finalised_by"])
@@ -673,6 +676,11 @@ def selection_decide_many(*, task_ids, by, outcome, rationale):
             pk=task_id
         )
         nomination = task.process.nominationprocess.nomination
+        if nomination.call.selection_finalised_at is not None:
+            refused.append(
+                f"“{nomination.title}”: {_('the selection of this call is already final')}"
+            )
+            continue
         act = selection_propose if nomination.call.require_two_leads else selection_decide
         try:
             act(task_id=task_id, by=by, outcome=outcome, rationale=rationale)

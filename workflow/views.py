@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -42,7 +43,9 @@ from .selectors import (
     may_see_dashboard,
     nomination_viewer_role,
     open_tasks_for,
+    selection_final_audience,
     tasks_awaiting_reviewers,
+    undecided_nominations,
 )
 from .services import (
     SoftRulesBroken,
@@ -436,6 +439,9 @@ def selection_board(request, call_pk):
             "criteria": criteria,
             "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
             "bulk_form": _bulk_decision_form(),
+            "undecided": _undecided_with_links(call=call, user=request.user)
+            if call.selection_finalised_at is None
+            else [],
             "balance_tables": list(
                 zip(selection_balance(call=call), (_("Country"), _("Theme")), strict=True)
             ),
@@ -453,6 +459,9 @@ def _bulk_decision_form():
 
 def _board_decide(request, call):
     """The same outcome and rationale for the nominations ticked on the board."""
+    if call.selection_finalised_at is not None:
+        messages.error(request, _("The selection of this call is already final."))
+        return redirect("workflow:board", call_pk=call.pk)
     decision = SelectionForm(request.POST)
     open_tasks = set(
         Task.objects.filter(
@@ -483,19 +492,49 @@ def _board_decide(request, call):
     return redirect("workflow:board", call_pk=call.pk)
 
 
-@require_POST
+def _undecided_with_links(*, call, user):
+    """[(nomination, link or "")]: the selection task for leads, the history for admins."""
+    rows = []
+    for nomination, task_pk in undecided_nominations(call=call):
+        if task_pk and nomination.stage == Nomination.Stage.SELECTION:
+            link = reverse("workflow:task", args=[task_pk])
+        elif user.is_staff:
+            link = reverse("nominations:detail", args=[nomination.pk])
+        else:
+            link = ""
+        rows.append((nomination, link))
+    return rows
+
+
 @login_required
 def selection_finalise_view(request, call_pk):
+    """Say what making the selection final does, then do it on a confirmed POST.
+
+    It cannot be undone and emails every nominator, so a POST without ``confirm=yes``
+    only shows this page again.
+    """
     call = get_object_or_404(Call, pk=call_pk)
     if not (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()):
         raise Http404
-    try:
-        selection_finalise(call=call, by=request.user)
-    except NominationError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("The selection is final; every nominator is told."))
-    return redirect("workflow:board", call_pk=call.pk)
+    if call.selection_finalised_at is not None:
+        return redirect("workflow:board", call_pk=call.pk)
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        try:
+            selection_finalise(call=call, by=request.user)
+        except NominationError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("The selection is final; every nominator is told."))
+        return redirect("workflow:board", call_pk=call.pk)
+    return render(
+        request,
+        "workflow/selection_finalise.html",
+        {
+            "call": call,
+            "undecided": _undecided_with_links(call=call, user=request.user),
+            "nominators": selection_final_audience(call=call),
+        },
+    )
 
 
 @login_required

@@ -117,8 +117,9 @@ def test_the_board_costs_the_same_queries_for_few_or_many_nominations(
     client.get(url)
     # The page's overhead, the call, the lead check, the filters' choices, the nominations
     # with their themes, reviews and scores, the criteria, the open selection tasks; for
-    # the balance, the nominations with their themes, the countries and the call's themes.
-    with django_assert_num_queries(21) as one:
+    # the balance, the nominations with their themes, the countries and the call's themes;
+    # the undecided nominations (with their countries) and their open tasks, named on top.
+    with django_assert_num_queries(23) as one:
         client.get(url)
     for index in range(3):
         reviewed(call, countries["FR"], [[3, 3, 3], [4, 4, 4]], title=f"More {index}")
@@ -194,19 +195,19 @@ def test_the_selection_is_final_only_when_all_is_decided_and_then_nominators_are
     client.force_login(lead)
     url = reverse("workflow:finalise", args=[call.pk])
 
-    refused = client.post(url, follow=True)
+    refused = client.post(url, {"confirm": "yes"}, follow=True)
 
     call.refresh_from_db()
     assert call.selection_finalised_at is None
-    assert "1 nomination is not decided yet." in refused.content.decode()
+    assert "1 nomination is not decided yet: “Swedish”." in refused.content.decode()
 
     SelectionDecision.objects.create(
         nomination=undecided, outcome="not_selected", rationale="No", decided_by=lead
     )
     Nomination.objects.filter(pk=undecided.pk).update(stage="decided")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(url)
-        client.post(url)  # a second click changes nothing and tells nobody twice
+        client.post(url, {"confirm": "yes"})
+        client.post(url, {"confirm": "yes"})  # a second click changes nothing, tells nobody twice
 
     call.refresh_from_db()
     assert call.selection_finalised_by == lead
@@ -217,6 +218,69 @@ def test_the_selection_is_final_only_when_all_is_decided_and_then_nominators_are
     emails = {email.to[0]: email for email in mail.outbox}
     assert "Selected for the national showcase" in emails[decided.nominator.email].body
     assert "Not selected" in emails[undecided.nominator.email].body
+
+
+def test_making_the_selection_final_asks_first_and_says_who_will_be_told(
+    client, call, countries, lead
+):
+    for code in ("SE", "FR"):
+        decided = reviewed(call, countries[code], [[4, 4, 4]], title=code, stage="decided")
+        SelectionDecision.objects.create(
+            nomination=decided, outcome="national", rationale="Yes", decided_by=lead
+        )
+    client.force_login(lead)
+    url = reverse("workflow:finalise", args=[call.pk])
+
+    board = client.get(reverse("workflow:board", args=[call.pk])).content.decode()
+    unconfirmed = client.post(url)
+    page = client.get(url).content.decode()
+
+    call.refresh_from_db()
+    assert call.selection_finalised_at is None
+    assert f'href="{url}"' in board
+    assert unconfirmed.status_code == 200
+    assert "This cannot be undone. 2 nominators will be emailed" in page
+    assert 'name="confirm" value="yes"' in page
+
+
+def test_a_refused_selection_names_the_undecided_nominations_with_links(
+    client, call, countries, lead, two_in_selection
+):
+    first, _second = two_in_selection
+    in_review = NominationFactory(
+        call=call, country=countries["LV"], title="Latvian in review", stage="review"
+    )
+    client.force_login(lead)
+
+    confirm_page = client.get(reverse("workflow:finalise", args=[call.pk])).content.decode()
+    board = client.get(reverse("workflow:board", args=[call.pk])).content.decode()
+
+    decide_link = f'<a href="{reverse("workflow:task", args=[first.pk])}">'
+    for page in (confirm_page, board):
+        assert decide_link + f"{first.process.nominationprocess.nomination.title}</a>" in page
+        assert in_review.title in page
+    assert "3 nominations are not decided." in confirm_page
+    assert 'name="confirm"' not in confirm_page
+
+
+def test_once_final_the_board_offers_and_accepts_no_bulk_decision(
+    client, call, lead, two_in_selection
+):
+    Nomination.objects.filter(call=call).update(stage="decided")
+    call.selection_finalised_at = call.opens_at
+    call.save()
+    client.force_login(lead)
+    board_url = reverse("workflow:board", args=[call.pk])
+
+    page = client.get(board_url).content.decode()
+    client.post(
+        board_url,
+        {"task": [two_in_selection[0].pk], "outcome": "national", "rationale": "Late."},
+    )
+
+    assert "Decide the ticked nominations together" not in page
+    assert 'form="bulk-decision"' not in page
+    assert not SelectionDecision.objects.exists()
 
 
 @pytest.mark.parametrize("role", ["coordinator", "nominator", "other_lead"])
