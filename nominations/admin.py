@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
 from reviewers.models import RubricCriterion
 
 from . import privacy_admin  # noqa: F401 - registers the erased accounts' list
 from .admin_records import NominationLogMixin, RecordAdminMixin
+from .admin_translations import MissingTranslationsMixin, translated_search_fields
 from .models import (
     Attachment,
     Call,
@@ -20,39 +22,63 @@ from .models import (
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
-    list_display = ["name", "code", "is_partner"]
+class CountryAdmin(MissingTranslationsMixin, TranslationAdmin):
+    list_display = ["name", "code", "is_partner", "missing_translations_column"]
     list_filter = ["is_partner"]
     filter_horizontal = ["coordinators"]
-    search_fields = ["name", "code"]
+    search_fields = [*translated_search_fields("name"), "code"]
+    fields = ["missing_translations", "name", "code", "is_partner", "coordinators"]
+    readonly_fields = ["missing_translations"]
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_priority"]
+class ThemeAdmin(MissingTranslationsMixin, TranslationAdmin):
+    list_display = ["name", "is_priority", "missing_translations_column"]
     list_filter = ["is_priority"]
-    search_fields = ["name"]
+    search_fields = translated_search_fields("name")
+    fields = ["missing_translations", "name", "description", "is_priority"]
+    readonly_fields = ["missing_translations"]
 
 
-class SurveyQuestionInline(admin.TabularInline):
+class SurveyQuestionInline(TranslationStackedInline):
+    # Stacked: a question's text, help and choices in five languages are too wide for a row.
     model = SurveyQuestion
     extra = 0
     fields = ["position", "text", "kind", "required", "help_text", "choices"]
 
 
-class RubricCriterionInline(admin.TabularInline):
+class RubricCriterionInline(TranslationStackedInline):
     model = RubricCriterion
     extra = 0
     fields = ["position", "title", "description", "weight"]
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
-    list_display = ["title", "opens_at", "closes_at", "reviewers_per_nomination"]
+class CallAdmin(MissingTranslationsMixin, TranslationAdmin):
+    list_display = [
+        "title",
+        "opens_at",
+        "closes_at",
+        "reviewers_per_nomination",
+        "missing_translations_column",
+    ]
     filter_horizontal = ["themes", "leads"]
     inlines = [RubricCriterionInline, SurveyQuestionInline]
+    readonly_fields = ["missing_translations"]
     fieldsets = [
-        (None, {"fields": ["title", "description", "languages", "themes", "leads"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "missing_translations",
+                    "title",
+                    "description",
+                    "languages",
+                    "themes",
+                    "leads",
+                ]
+            },
+        ),
         (_("Dates"), {"fields": ["opens_at", "closes_at"]}),
         (
             _("Stages"),
@@ -82,6 +108,10 @@ class CallAdmin(admin.ModelAdmin):
         (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
         (_("Personal data"), {"fields": ["retention_days"]}),
     ]
+
+    def translated_objects(self, obj):
+        # The call's note covers its rubric and survey too, edited on the same page.
+        return [obj, *obj.criteria.all(), *obj.questions.all()]
 
 
 class NominationEventInline(RecordAdminMixin, admin.TabularInline):

@@ -17,6 +17,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
+    # Before the admin, so that its admin classes and static files are found first.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -118,12 +120,20 @@ LOGIN_REDIRECT_URL = "workflow:home"
 LOGOUT_REDIRECT_URL = "account_login"
 
 LANGUAGE_CODE = "en"
-# Interface languages that are complete. Partners' other languages (es, fr, lv)
-# are added here once their catalogues under locale/ are translated.
+# The interface languages: English (the source) and the partner countries' languages.
 LANGUAGES = [
     ("en", _("English")),
     ("sv", _("Swedish")),
+    ("fr", _("French")),
+    ("es", _("Spanish")),
+    ("lv", _("Latvian")),
 ]
+# Reference data (countries, themes, calls, rubrics, survey questions) has a column per
+# language (nominations/translation.py, reviewers/translation.py). English is always
+# filled in; a missing translation shows the English text, and the admin says which are
+# missing.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
