@@ -130,8 +130,18 @@ def tasks_of_nomination(*, nomination):
     )
 
 
-def user_roles(user):
-    """The roles a person holds, e.g. {"nominator", "reviewer"}; empty when anonymous."""
+def calls_led_by(user):
+    """The calls ``user`` leads, newest first: for the menu's links to boards and dashboards."""
+    if not user.is_authenticated:
+        return []
+    return list(user.led_calls.order_by("-opens_at", "pk"))
+
+
+def user_roles(user, *, led_calls=None):
+    """The roles a person holds, e.g. {"nominator", "reviewer"}; empty when anonymous.
+
+    ``led_calls`` (from ``calls_led_by``), when the caller has them already, spares a query.
+    """
     if not user.is_authenticated:
         return set()
     roles = {"nominator"}
@@ -139,7 +149,7 @@ def user_roles(user):
         roles.add("coordinator")
     if hasattr(user, "reviewer_profile"):
         roles.add("reviewer")
-    if user.led_calls.exists():
+    if led_calls if led_calls is not None else user.led_calls.exists():
         roles.add("lead")
     if user.is_staff:
         roles.add("admin")

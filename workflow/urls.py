@@ -8,6 +8,7 @@ urlpatterns = [
     path("tasks/", views.inbox, name="inbox"),
     path("tasks/<int:task_pk>/", views.task_detail, name="task"),
     path("calls/<int:call_pk>/reviewers/", views.bulk_assign, name="bulk_assign"),
+    path("calls/led/", views.led_calls, name="led_calls"),
     path("calls/<int:call_pk>/board/", views.selection_board, name="board"),
     path("calls/<int:call_pk>/dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/", views.dashboard, name="dashboard_all"),

@@ -538,6 +538,12 @@ def selection_finalise_view(request, call_pk):
 
 
 @login_required
+def led_calls(request):
+    """The calls a lead leads, each with its selection board and dashboard."""
+    return render(request, "workflow/led_calls.html")
+
+
+@login_required
 def dashboard(request, call_pk=None):
     """Where a call stands (or, for admins, every call), as charts over tables of numbers."""
     call = get_object_or_404(Call, pk=call_pk) if call_pk else None
