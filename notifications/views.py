@@ -1,6 +1,8 @@
+from functools import wraps
+
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -13,6 +15,23 @@ from .services import bounce_clear, message_resend, notifications_mark_read, pre
 
 #: Bouncing addresses listed on the outbox page, most recent first.
 BOUNCED_SHOWN = 100
+
+
+def staff_required(view):
+    """Staff only: others get Nomflow's 403 page, anonymous people the sign-in page.
+
+    Unlike the admin's ``staff_member_required``, which sends everyone to the admin's
+    own login page, even people already signed in.
+    """
+
+    @wraps(view)
+    @login_required
+    def checked(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return checked
 
 
 @login_required
@@ -52,7 +71,7 @@ def preferences(request):
     return render(request, "notifications/preferences.html", {"form": form})
 
 
-@staff_member_required
+@staff_required
 def outbox(request):
     """Every message with its status, attempts and last error; failures first."""
     status = request.GET.get("status", "")
@@ -78,7 +97,7 @@ def outbox(request):
 
 
 @require_POST
-@staff_member_required
+@staff_required
 def outbox_resend(request, pk):
     message = get_object_or_404(Message, pk=pk)
     message_resend(message=message)
@@ -87,7 +106,7 @@ def outbox_resend(request, pk):
 
 
 @require_POST
-@staff_member_required
+@staff_required
 def outbox_bounce_clear(request, user_id):
     preference = get_object_or_404(Preference, user_id=user_id, bounced_at__isnull=False)
     bounce_clear(user=preference.user)

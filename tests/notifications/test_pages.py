@@ -217,13 +217,21 @@ def test_the_outbox_is_for_staff_only(client, request, role, reviewers):
     clear = client.post(reverse("notifications:bounce_clear", args=[person.pk]))
 
     for response in (page, resend, clear):
-        assert response.status_code == 302
-        assert response.url.startswith(reverse("admin:login"))
+        assert response.status_code == 403
+    assert "You are authenticated as" not in page.content.decode()
+    assert page.templates[0].name == "403.html"
     failed.refresh_from_db()
     assert (failed.status, failed.attempts) == (Message.Status.FAILED, MAX_ATTEMPTS)
     assert Preference.objects.get(user=person).bounced_at is not None
     home = client.get(reverse("workflow:home")).content.decode()
     assert reverse("notifications:outbox") not in home
+
+
+def test_anonymous_people_are_sent_to_the_sites_sign_in_page_for_the_outbox(client):
+    response = client.get(reverse("notifications:outbox"))
+
+    assert response.status_code == 302
+    assert response.url == f"{reverse('account_login')}?next={reverse('notifications:outbox')}"
 
 
 def test_the_outbox_lists_status_attempts_and_last_error_for_staff(client, staff, nominator):
