@@ -65,6 +65,9 @@ compilemessages: $(STAMP) ## Compile translations (needs gettext's msgfmt)
 	fi
 
 # Ctrl-C stops runserver; the EXIT trap then stops the worker (and its embedded beat).
+# Links in emails and the hub's feed are built from SITE_URL: here, where runserver listens
+# (for load_demo, the worker and the site alike).
+run: export SITE_URL = http://$(HOST):$(PORT)
 run: migrate compilemessages ## Migrate, load demo data, start worker+beat and the site on 127.0.0.1:8000
 	$(MANAGE) load_demo
 	@set -u; \

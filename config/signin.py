@@ -20,14 +20,19 @@ from django.contrib import messages
 from django.contrib.auth import REDIRECT_FIELD_NAME, get_user_model, logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sites.models import Site
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from nominations.models import Call, Country
+from notifications.models import Preference
+
+from .site import on_site, site_domain
 
 #: Where the time of a session's latest request is kept, in whole seconds since the epoch.
 LAST_ACTIVITY_SESSION_KEY = "nomflow.last_activity"
@@ -43,6 +48,34 @@ OPEN_BEFORE_ENROLMENT = ("/accounts/", "/static/", "/i18n/", "/health/", "/hub/"
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        """Account emails as Nomflow's own: links on ``SITE_URL``, in the person's language.
+
+        allauth builds its links (``activate_url``, ``password_reset_url``…) from the
+        request's host and names the ``Site`` row's domain; both are replaced by the one
+        configured site. An address that belongs to someone with a language preference
+        is written to in that language, not in the browser's of whoever asked.
+        """
+        context = {
+            **context,
+            "current_site": Site(domain=site_domain(), name="Nomflow"),
+            **{
+                name: on_site(value)
+                for name, value in context.items()
+                if name.endswith("_url") and isinstance(value, str)
+            },
+        }
+        user = context.get("user") or (
+            get_user_model().objects.filter(email__iexact=email, is_active=True).first()
+        )
+        language = (
+            Preference.objects.filter(user=user).values_list("language", flat=True).first()
+            if user is not None and user.pk
+            else None
+        )
+        with translation.override(language or translation.get_language()):
+            return super().send_mail(template_prefix, email, context)
+
     def _get_login_attempts_cache_key(self, request, **credentials):
         """The account *and the address* whose failed sign-ins ``login_failed`` counts.
 

@@ -14,6 +14,8 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import linebreaks
 from django.utils.translation import gettext_lazy as _
 
+from config.site import absolute_url
+
 from .forms import HubFilterForm
 from .selectors import hub_practices
 
@@ -57,7 +59,7 @@ def practice_as_json(request, practice):
     nomination = practice.nomination
     return {
         "id": practice.pk,
-        "url": request.build_absolute_uri(reverse("hub:detail", args=[practice.pk])),
+        "url": absolute_url(reverse("hub:detail", args=[practice.pk])),
         "title": practice.title,
         "summary": practice.summary,
         "results": practice.results,
@@ -91,14 +93,21 @@ def hub_json(request):
 
 
 class LatestPracticesFeed(Feed):
-    """Atom feed of the practices published most recently."""
+    """Atom feed of the practices published most recently.
+
+    Its links are absolute on ``SITE_URL``, as the JSON listing's are: Django would
+    otherwise put the ``Site`` row's domain in front of them.
+    """
 
     feed_type = Atom1Feed
     title = _("Nomflow knowledge hub: newly published practices")
     subtitle = _("Best practices of social innovation, selected by the partners.")
 
     def link(self):
-        return reverse("hub:list")
+        return absolute_url(reverse("hub:list"))
+
+    def feed_url(self):
+        return absolute_url(reverse("hub:feed"))
 
     def items(self):
         return hub_practices()[:30]
@@ -112,7 +121,7 @@ class LatestPracticesFeed(Feed):
         return linebreaks(practice.summary, autoescape=True)
 
     def item_link(self, practice):
-        return reverse("hub:detail", args=[practice.pk])
+        return absolute_url(reverse("hub:detail", args=[practice.pk]))
 
     def item_pubdate(self, practice):
         return practice.first_published_at

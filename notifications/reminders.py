@@ -21,7 +21,7 @@ from workflow.deadlines import OPEN_TASK_STATUSES
 from workflow.flows import NominationFlow
 
 from .models import Message, ReminderLog
-from .services import absolute_url, notify
+from .services import notify
 
 NODE_NAMES = {
     str(NominationFlow.screen): "screen",
@@ -144,7 +144,7 @@ def reminders_send(*, now=None):
             "node": node,
             "nomination_title": title,
             "nomination_id": nomination_id,
-            "due": timezone.localtime(due).strftime("%Y-%m-%d"),
+            "due_at": due.isoformat(),
             "overdue": now >= due,
             "path": f"/tasks/{task_id}/",
         }
@@ -163,9 +163,9 @@ def reminders_send(*, now=None):
             # open it, the nomination itself (leads do not see a nomination in screening).
             escalation_item = {
                 **item,
-                "url": ""
+                "nomination_path": ""
                 if node in ("screen", "find_reviewers", "find_replacement")
-                else absolute_url(f"/nominations/{nomination_id}/"),
+                else f"/nominations/{nomination_id}/",
                 "holder_ids": sorted({owner_id} if owner_id else coordinators[country_id]),
             }
             if node in ("review", "revise"):
@@ -222,7 +222,10 @@ def digests_send(*, now=None):
                 key=_key("digest", user.pk, [m.pk for m in messages]),
                 context={
                     "items": [
-                        {"subject": m.subject, "url": m.context.get("url", "")} for m in messages
+                        {"subject": m.subject, "path": m.context["path"]}
+                        if "path" in m.context
+                        else {"subject": m.subject, "url": m.context.get("url", "")}
+                        for m in messages
                     ]
                 },
                 path="/notifications/",

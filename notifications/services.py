@@ -8,14 +8,19 @@ outage kept from being dispatched.
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from kombu.exceptions import OperationalError
+
+from config.site import absolute_url
 
 from .models import Message, Notification, Preference
 
@@ -32,10 +37,6 @@ def preference_for(user):
 
 def language_for(user):
     return preference_for(user).language or settings.LANGUAGE_CODE
-
-
-def absolute_url(path):
-    return f"{settings.SITE_URL.rstrip('/')}{path}" if path else settings.SITE_URL
 
 
 def _initial_status(*, kind, recipient, preference):
@@ -73,10 +74,12 @@ def notify(*, recipient, kind, key, context, path="", in_site=True):
 def _message_create(*, recipient, kind, key, context, path, in_site):
     preference = preference_for(recipient)
     language = preference.language or settings.LANGUAGE_CODE
-    context = {**context, "path": path, "url": absolute_url(path)}
+    # Paths only: links are made absolute when the email is rendered (``email_links``).
+    context = {**context, "path": path}
     with translation.override(language):
         subject = render_to_string(
-            f"notifications/email/{kind}_subject.txt", {**context, "recipient": recipient}
+            f"notifications/email/{kind}_subject.txt",
+            {**email_links(context, language=language), "recipient": recipient},
         ).strip()
     message = Message.objects.create(
         idempotency_key=key,
@@ -111,9 +114,46 @@ def message_dispatch(*, message_id):
         logger.warning("Broker unavailable; message %s waits for the sweep", message_id)
 
 
+def due_date(value, *, language):
+    """A due date (an ISO datetime) as the recipient reads it: the site's day, their words."""
+    moment = timezone.localtime(datetime.fromisoformat(value), ZoneInfo(settings.TIME_ZONE))
+    with translation.override(language):
+        return date_format(moment, "DATE_FORMAT")
+
+
+def _item_links(item, *, language):
+    item = dict(item)
+    if item.get("due_at"):
+        item["due"] = due_date(item["due_at"], language=language)
+    # An escalated task links to its nomination (if the reader may open it); a digest's
+    # item to its update. An item stored with an absolute ``url`` only keeps it.
+    if "nomination_path" in item:
+        item["url"] = absolute_url(item["nomination_path"]) if item["nomination_path"] else ""
+    elif "path" in item and "url" not in item:
+        item["url"] = absolute_url(item["path"])
+    return item
+
+
+def email_links(context, *, language):
+    """A message's stored context with its links absolute and its due dates readable.
+
+    Links come from ``SITE_URL`` as it is now. Messages written before paths were
+    stored alone keep the absolute ``url`` they were written with.
+    """
+    context = {**context, "settings_url": absolute_url(reverse("notifications:preferences"))}
+    if "path" in context:
+        context["url"] = absolute_url(context["path"])
+    if context.get("due_at"):
+        context["due"] = due_date(context["due_at"], language=language)
+    for name in ("tasks", "items"):
+        if name in context:
+            context[name] = [_item_links(item, language=language) for item in context[name]]
+    return context
+
+
 def render_email(message):
     context = {
-        **message.context,
+        **email_links(message.context, language=message.language),
         "recipient": message.recipient,
         "subject": message.subject,
         # Templates that format dates or pick words by language read it from here.
@@ -233,9 +273,7 @@ def task_assigned_notify(*, task, nomination, node, recipients):
                 "nomination_title": nomination.title,
                 "nomination_id": nomination.pk,
                 "country": nomination.country.name if nomination.country_id else "",
-                "due": timezone.localtime(task.scheduled).strftime("%Y-%m-%d")
-                if task.scheduled
-                else "",
+                "due_at": task.scheduled.isoformat() if task.scheduled else "",
             },
             path=f"/tasks/{task.pk}/",
         )
