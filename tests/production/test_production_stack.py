@@ -128,7 +128,7 @@ class Stack:
                 "60",
             ],
         )
-        wait_until(self._web_answers, timeout=60, what="gunicorn")
+        wait_until(self._web_answers, timeout=120, what="gunicorn")
 
     def start_worker(self):
         self.start(
@@ -166,9 +166,9 @@ class Stack:
         if self.processes["gunicorn"].poll() is not None:
             raise AssertionError(f"gunicorn exited:\n{self.log('gunicorn')[-3000:]}")
         try:
-            response = requests.get(f"{self.url}/health/", timeout=5, allow_redirects=False)
+            response = requests.get(f"{self.url}/health/", timeout=10, allow_redirects=False)
             return response.status_code in (200, 503)
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still loading on a busy machine
             return False
 
     def kill(self, name):
