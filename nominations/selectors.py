@@ -243,3 +243,8 @@ def target_warnings(*, nomination):
                 % {"name": line.name, "selected": line.selected, "target": line.target}
             )
     return warnings
+
+
+def open_calls(*, now):
+    """Calls taking nominations at ``now``, the soonest to close first."""
+    return Call.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")

@@ -26,6 +26,7 @@ from .selectors import (
     next_due_subquery,
     nomination_history_for,
     nomination_timeline,
+    open_calls,
     survey_answer_rows,
 )
 from .services import (
@@ -41,8 +42,7 @@ from .services import (
 
 @login_required
 def call_list(request):
-    now = timezone.now()
-    calls = Call.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+    calls = open_calls(now=timezone.now())
     return render(request, "nominations/call_list.html", {"calls": calls})
 
 

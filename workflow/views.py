@@ -7,13 +7,17 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
+from nominations.accounts import user_display
 from nominations.models import Call, Nomination, NominationEvent, SelectionProposal
 from nominations.selectors import (
     my_nominations,
+    open_calls,
     selection_balance,
     survey_answer_rows,
     target_warnings,
@@ -67,8 +71,10 @@ from .services import (
 )
 
 
-@login_required
 def home(request):
+    """Signed in, one's tasks and nominations; signed out, what Nomflow is and its open calls."""
+    if not request.user.is_authenticated:
+        return render(request, "workflow/landing.html", {"calls": open_calls(now=timezone.now())})
     return render(
         request,
         "workflow/home.html",

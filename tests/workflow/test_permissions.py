@@ -220,8 +220,8 @@ def history_actions(response):
 
 # --- anonymous -------------------------------------------------------------------------
 
+# The home page is public: signed out, it is the landing page (tests/workflow/test_landing.py).
 ANONYMOUS_PAGES = {
-    "home": lambda w: reverse("workflow:home"),
     "inbox": lambda w: reverse("workflow:inbox"),
     "my nominations": lambda w: reverse("nominations:list"),
     "nominations I follow": lambda w: reverse("nominations:overview"),
