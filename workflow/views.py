@@ -8,9 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from viewflow.workflow.status import STATUS
 from viewflow.workflow.models import Task
+from nominations.accounts import user_display
 from viewflow.workflow.status import STATUS
 
 from nominations.accounts import user_display

@@ -73,6 +73,10 @@ def set_due(tasks, when):
     Task.objects.filter(pk__in=[task.pk for task in tasks]).update(scheduled=when)
 
 
+def review_task_title(task):
+    return task.process.nominationprocess.nomination.title
+
+
 def points(task):
     return sorted(ReminderLog.objects.filter(task=task).values_list("point", flat=True))
 
@@ -107,7 +111,10 @@ def test_a_review_is_reminded_seven_days_and_one_day_before_then_once_when_overd
     send, review_task, due
 ):
     reviewer = review_task.owner
-    reminder = ((reviewer.email,), "Reminder: a task waits for you")
+    reminder = (
+        (reviewer.email,),
+        f"Reminder: “{review_task_title(review_task)}” waits for your review",
+    )
 
     assert send(due - 7 * DAY + HOUR) == 1
     assert sent() == [reminder]
@@ -141,7 +148,7 @@ def test_an_overdue_review_is_escalated_to_the_coordinators_of_the_nominations_c
     send(due + HOUR)
 
     assert send(due + GRACE + HOUR) == 2
-    escalation = "Overdue: a task needs your follow-up"
+    escalation = f"Overdue: “{draft.title}” needs your follow-up"
     assert sent() == sorted(
         [((coordinator.email,), escalation), ((second_coordinator.email,), escalation)]
     )
@@ -169,9 +176,9 @@ def test_an_overdue_screening_is_escalated_to_the_calls_leads(
     assert send(due + GRACE + HOUR) == 3
     assert sent() == sorted(
         [
-            ((coordinator.email,), "Reminder: a task waits for you"),
-            ((lead.email,), "Overdue: a task needs your follow-up"),
-            ((other_lead.email,), "Overdue: a task needs your follow-up"),
+            ((coordinator.email,), f"Reminder: “{draft.title}” waits for your review"),
+            ((lead.email,), f"Overdue: “{draft.title}” needs your follow-up"),
+            ((other_lead.email,), f"Overdue: “{draft.title}” needs your follow-up"),
         ]
     )
     assert points(task) == ["escalation", "overdue"]
@@ -260,7 +267,7 @@ def test_a_pool_screening_task_reminds_every_coordinator_of_the_country(
 
     assert send(due - 7 * DAY + HOUR) == 2
 
-    reminder = "Reminder: a task waits for you"
+    reminder = f"Reminder: “{draft.title}” waits for your review"
     assert sent() == sorted(
         [((coordinator.email,), reminder), ((second_coordinator.email,), reminder)]
     )
@@ -276,7 +283,7 @@ def test_each_reminder_is_also_in_the_bell(send, review_task, due):
         recipient=review_task.owner, message__kind=Message.Kind.REMINDER
     )
     assert (notification.title, notification.path) == (
-        "Reminder: a task waits for you",
+        f"Reminder: “{review_task_title(review_task)}” waits for your review",
         reverse("workflow:inbox"),
     )
 
