@@ -8,12 +8,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from viewflow.workflow.status import STATUS
 from viewflow.workflow.models import Task
-from nominations.accounts import user_display
 from viewflow.workflow.status import STATUS
 
 from nominations.accounts import user_display
@@ -108,16 +105,44 @@ def task_detail(request, task_pk):
         Task.objects.select_related("process__nominationprocess__nomination__call", "owner"),
         pk=task_pk,
     )
-    if not can_act_on_task(user=request.user, task=task):
-        raise Http404
     nomination = task.process.nominationprocess.nomination
     if task.status not in OPEN_TASK_STATUSES and request.method == "GET":
-        messages.info(request, _("This task is already done."))
-        return redirect("nominations:detail", pk=nomination.pk)
+        return _task_moved_on(request, task, nomination)
+    if not can_act_on_task(user=request.user, task=task):
+        raise Http404
     page = TASK_PAGES.get(task.flow_task)
     if page is None:
         raise Http404
     return page(request, task, nomination)
+
+
+def _task_moved_on(request, task, nomination):
+    """A link to a task that is over (an old email's): the nomination, and what became of it.
+
+    Whoever could act on the task, and the staff roles who may open the nomination, land
+    on the nomination page told who completed the task, when, and where the nomination
+    is now; anyone else gets a 404, as for a task they never had.
+    """
+    can_act = can_act_on_task(user=request.user, task=task)
+    role = nomination_viewer_role(user=request.user, nomination=nomination)
+    if role is None or not (can_act or role in {"admin", "coordinator", "lead"}):
+        raise Http404
+    stage = nomination.get_stage_display()
+    if task.status == STATUS.DONE and task.owner_id and task.finished:
+        text = _(
+            "This task was completed by %(name)s on %(date)s. The nomination is now at the "
+            "stage: %(stage)s."
+        ) % {
+            "name": user_display(task.owner),
+            "date": date_format(timezone.localtime(task.finished), "DATETIME_FORMAT"),
+            "stage": stage,
+        }
+    else:
+        text = _("This task is no longer open. The nomination is now at the stage: %(stage)s.") % {
+            "stage": stage
+        }
+    messages.info(request, text)
+    return redirect("nominations:detail", pk=nomination.pk)
 
 
 def _task_context(task, nomination, **extra):
