@@ -126,8 +126,8 @@ bench: $(STAMP) var ## Run the benchmarks
 	$(PY) bench/run.py
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/production_pages.py
 
-messages: $(STAMP) ## Update locale/*.po for sv and en, then compile them
-	$(MANAGE) makemessages -l sv -l en --ignore=$(VENV) --ignore=var --ignore=staticfiles
+messages: $(STAMP) ## Update locale/*.po for all five languages, then compile them
+	$(MANAGE) makemessages -l en -l sv -l fr -l es -l lv --no-obsolete --ignore=$(VENV) --ignore=var --ignore=staticfiles
 	$(MAKE) --no-print-directory compilemessages
 
 # --- cleaning ---------------------------------------------------------------
