@@ -110,6 +110,11 @@ AUTHENTICATION_BACKENDS = [
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Sign-up asks first and last name, so that people are greeted by name, not by address.
+ACCOUNT_FORMS = {"signup": "nominations.account_forms.SignupForm"}
+# Confirming the address signs the person in when it is done in the browser that signed
+# up (allauth checks the session), so a new nominator goes straight on to nominating.
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # People know themselves by their email address; the username is internal.
 ACCOUNT_USER_DISPLAY = "nominations.accounts.user_display"
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False

@@ -76,6 +76,8 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     # A new nominator signs up and confirms the address from the email.
     page.goto("/")
     main_menu(page).get_by_role("link", name="Sign up").click()
+    page.get_by_label("First name").fill("Anna")
+    page.get_by_label("Last name").fill("Svensson")
     page.get_by_label("Email").fill(NOMINATOR_EMAIL)
     page.get_by_label(PASSWORD).fill(NOMINATOR_PASSWORD)
     page.get_by_label("Password (again)").fill(NOMINATOR_PASSWORD)
@@ -88,8 +90,9 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     assert link.startswith(f"{live_server.url}/")
     page.goto(link)
     page.get_by_role("button", name="Confirm", exact=True).click()
-    expect(page.get_by_role("status")).to_have_text(f"You have confirmed {NOMINATOR_EMAIL}.")
-    sign_in(page, NOMINATOR_EMAIL, NOMINATOR_PASSWORD)
+    # Confirming in the browser that signed up signs the nominator in, greeted by name.
+    expect(page.get_by_role("status")).to_contain_text(f"You have confirmed {NOMINATOR_EMAIL}.")
+    expect(page.get_by_role("heading", name="Welcome, Anna Svensson")).to_be_visible()
 
     # A first draft with a few fields.
     main_menu(page).get_by_role("link", name="Nominate a practice").click()
