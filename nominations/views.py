@@ -15,7 +15,12 @@ from django.views.decorators.http import require_GET
 
 from workflow import selectors as workflow_selectors
 from workflow.charts import nomination_flow_svg
-from workflow.services import TaskUnavailable, nomination_resubmit, nomination_submit
+from workflow.services import (
+    TaskUnavailable,
+    nomination_resubmit,
+    nomination_submit,
+    practice_public_save,
+)
 
 from .exports import as_csv, as_xlsx, call_export_table
 from .forms import NominationForm, PublicPracticeForm
@@ -36,7 +41,6 @@ from .services import (
     nomination_update,
     practice_draft,
     practice_publishable,
-    practice_save,
 )
 
 
@@ -283,7 +287,7 @@ def practice_public_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         publish = {"publish": True, "unpublish": False}.get(action)
         try:
-            practice_save(
+            practice_public_save(
                 nomination=nomination, by=request.user, fields=form.cleaned_data, publish=publish
             )
         except NominationError as error:

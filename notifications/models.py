@@ -23,6 +23,9 @@ class Message(models.Model):
         ESCALATION = "escalation", _("Overdue tasks to follow up")
         DIGEST = "digest", _("Daily digest")
         SELECTION_FINAL = "selection_final", _("The call's selection is final")
+        SELECTION_PROPOSED = "selection_proposed", _("A proposed decision to confirm")
+        SELECTION_RETURNED = "selection_returned", _("A proposed decision sent back")
+        PRACTICE_PUBLISHED = "practice_published", _("Published in the knowledge hub")
 
     #: Always emailed, whatever the person's preferences: someone must act, or a decision was made.
     ESSENTIAL_KINDS = frozenset(
@@ -34,6 +37,8 @@ class Message(models.Model):
             Kind.DECIDED,
             Kind.SELECTION_FINAL,
             Kind.ESCALATION,
+            Kind.SELECTION_PROPOSED,
+            Kind.SELECTION_RETURNED,
         }
     )
 

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,6 +22,7 @@ from nominations.models import (
     Call,
     Nomination,
     NominationEvent,
+    PublishedPractice,
     SelectionDecision,
     SelectionProposal,
 )
@@ -29,6 +31,7 @@ from nominations.services import (
     event_record,
     nomination_missing_fields,
     nomination_set_stage,
+    practice_save,
 )
 from notifications.models import Message
 from notifications.services import nominator_notify, notify
@@ -309,7 +312,26 @@ def selection_propose(*, task_id, by, outcome, rationale):
                 "version": version,
             },
         )
+        _proposal_notify(task=task, nomination=nomination, proposal=proposal)
     return proposal
+
+
+def _proposal_notify(*, task, nomination, proposal):
+    """Tell the call's other leads that a proposal waits for one of them to confirm it."""
+    for lead in nomination.call.leads.exclude(pk=proposal.proposed_by_id):
+        notify(
+            recipient=lead,
+            kind=Message.Kind.SELECTION_PROPOSED,
+            key=f"proposal:{nomination.pk}:{proposal.version}:{lead.pk}",
+            context={
+                "nomination_title": nomination.title,
+                "nomination_id": nomination.pk,
+                "proposer": user_display(proposal.proposed_by),
+                "outcome": proposal.outcome,
+                "rationale": proposal.rationale,
+            },
+            path=f"/tasks/{task.pk}/",
+        )
 
 
 def _proposal_for_second_lead(nomination, by, version):
@@ -362,6 +384,18 @@ def selection_return(*, task_id, by, version, note):
             outcome=proposal.get_outcome_display(),
             message=note,
         )
+        notify(
+            recipient=proposal.proposed_by,
+            kind=Message.Kind.SELECTION_RETURNED,
+            key=f"proposal-returned:{nomination.pk}:{proposal.version}",
+            context={
+                "nomination_title": nomination.title,
+                "nomination_id": nomination.pk,
+                "returned_by": user_display(by),
+                "note": note,
+            },
+            path=f"/tasks/{task.pk}/",
+        )
         proposal.delete()
 
 
@@ -395,6 +429,24 @@ def _decision_record(*, nomination, by, outcome, rationale, confirmed_by=None):
         outcome=decision.outcome,
     )
     return decision
+
+
+@transaction.atomic
+def practice_public_save(*, nomination, by, fields, publish=None):
+    """``practice_save``, and the nominator told once when their practice is first published."""
+    was_published = PublishedPractice.objects.filter(
+        nomination=nomination, is_published=True
+    ).exists()
+    practice = practice_save(nomination=nomination, by=by, fields=fields, publish=publish)
+    if practice.is_published and not was_published:
+        notify(
+            recipient=nomination.nominator,
+            kind=Message.Kind.PRACTICE_PUBLISHED,
+            key=f"practice-published:{practice.pk}",
+            context={"nomination_title": nomination.title, "nomination_id": nomination.pk},
+            path=reverse("hub:detail", args=[practice.pk]),
+        )
+    return practice
 
 
 # --- coordinators finding reviewers -----------------------------------------------------
