@@ -241,6 +241,18 @@ class BoardRow:
         return any(spread is not None and spread >= DISAGREEMENT for spread in self.spreads)
 
 
+def weighted_mean(*, criteria, means):
+    """The criteria's means weighted by their weights, over those with a mean; or None.
+
+    What the selection board ranks by, and what the export shows beside it.
+    """
+    scored = [(c.weight, m) for c, m in zip(criteria, means, strict=True) if m is not None]
+    total_weight = sum(float(weight) for weight, _mean in scored)
+    if not total_weight:
+        return None
+    return round(sum(float(weight) * m for weight, m in scored) / total_weight, 2)
+
+
 def selection_board(*, call, nominations):
     """(criteria, rows) of ``nominations``, best weighted score first.
 
@@ -268,13 +280,7 @@ def selection_board(*, call, nominations):
             given = [scores[index] for _review, scores in reviews if scores[index] is not None]
             means.append(round(mean(given), 2) if given else None)
             spreads.append(max(given) - min(given) if given else None)
-        scored = [(c.weight, m) for c, m in zip(criteria, means, strict=True) if m is not None]
-        total_weight = sum(float(weight) for weight, _mean in scored)
-        weighted = (
-            round(sum(float(weight) * m for weight, m in scored) / total_weight, 2)
-            if total_weight
-            else None
-        )
+        weighted = weighted_mean(criteria=criteria, means=means)
         rows.append(
             BoardRow(
                 nomination=nomination,

@@ -2,6 +2,8 @@
 
 import csv
 import io
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -9,6 +11,7 @@ from openpyxl import load_workbook
 
 from nominations.models import Nomination, SelectionDecision
 from reviewers.models import CriterionScore, Review
+from reviewers.selectors import selection_board
 
 from ..factories import NominationFactory, QuestionFactory, ReviewerFactory, UserFactory
 
@@ -132,3 +135,68 @@ def test_the_export_costs_the_same_queries_for_few_or_many_nominations(
     with django_assert_num_queries(11):
         response = client.get(url)
     assert response.content.decode("utf-8-sig").count("\n") == 5
+
+
+# --- times, the weighted score and the Excel sheet ---------------------------------------
+
+
+def xlsx_sheet(client, user, call):
+    client.force_login(user)
+    response = client.get(reverse("nominations:export", args=[call.pk, "xlsx"]))
+    return load_workbook(io.BytesIO(response.content))
+
+
+def test_times_are_exported_in_the_sites_local_time_with_the_zone_named(client, world, lead):
+    mentors = Nomination.objects.get(title="Mentors")
+    Nomination.objects.filter(pk=mentors.pk).update(
+        submitted_at=datetime(2025, 1, 15, 12, 30, tzinfo=UTC)
+    )
+    SelectionDecision.objects.filter(nomination=mentors).update(
+        decided_at=datetime(2025, 7, 1, 8, 5, tzinfo=UTC)
+    )
+
+    (row,) = as_dicts(exported(client, lead, world)[1])
+    workbook = xlsx_sheet(client, lead, world)
+
+    # Brussels is UTC+1 in winter, UTC+2 in summer.
+    assert row["Submitted (Europe/Brussels)"] == "2025-01-15 13:30"
+    assert row["Decided (Europe/Brussels)"] == "2025-07-01 10:05"
+    sheet = workbook.active
+    headers = [cell.value for cell in sheet[1]]
+    submitted = sheet.cell(row=2, column=headers.index("Submitted (Europe/Brussels)") + 1)
+    assert submitted.value == datetime(2025, 1, 15, 13, 30)
+    assert submitted.is_date and submitted.number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_the_export_has_the_weighted_score_the_board_ranks_by(client, world, lead):
+    innovation, *_others = world.criteria.all()
+    innovation.weight = Decimal(3)
+    innovation.save()
+    mentors = Nomination.objects.get(title="Mentors")
+    CriterionScore.objects.filter(review__nomination=mentors, criterion=innovation).update(score=5)
+    _criteria, (board_row,) = selection_board(
+        call=world, nominations=Nomination.objects.filter(pk=mentors.pk)
+    )
+
+    (row,) = as_dicts(exported(client, lead, world)[1])
+
+    # Innovation 5 (weight 3), the two others 3 (weight 1 each): (15 + 3 + 3) / 5.
+    assert board_row.weighted == 4.2
+    assert row["Weighted score"] == "4.2"
+
+
+def test_the_excel_sheet_has_a_whole_name_fitting_columns_and_the_full_title(client, world, lead):
+    world.title = "Social innovation against spatial segregation: 2025/26 round"
+    world.save()
+
+    workbook = xlsx_sheet(client, lead, world)
+
+    sheet = workbook.active
+    assert sheet.title == "Social innovation against…"
+    assert workbook.properties.title == world.title
+    widths = {
+        header.value: sheet.column_dimensions[header.column_letter].width for header in sheet[1]
+    }
+    assert widths["Id"] == 8
+    assert widths["Title"] == len("Mentors") + 2  # the longest title, and a margin
+    assert max(widths.values()) <= 52
