@@ -159,10 +159,17 @@ def nomination_resubmit(*, task_id, by):
         event_record(
             nomination=nomination, action=Action.RESUBMITTED, actor=by, role=Role.NOMINATOR
         )
-        nominator_notify(
-            nomination=nomination,
+        # The receipt of a first submission, worded for changes made on request.
+        notify(
+            recipient=nomination.nominator,
             kind=Message.Kind.SUBMISSION_RECEIVED,
-            key=f"resubmitted:{task_id}",
+            key=f"nomination:{nomination.pk}:resubmitted:{task_id}",
+            context={
+                "nomination_title": nomination.title,
+                "nomination_id": nomination.pk,
+                "resubmitted": True,
+            },
+            path=f"/nominations/{nomination.pk}/",
         )
     return nomination
 

@@ -140,3 +140,15 @@ def test_the_password_reset_email_links_to_the_configured_site(settings, client,
     assert "nomflow.example.org" in email.body
     assert "127.0.0.1" not in email.body
     assert "testserver" not in email.body
+
+
+def test_the_footer_links_to_the_notification_settings_on_the_configured_site(settings, nominator):
+    message = decided(nominator)
+    settings.SITE_URL = SENT_FROM
+
+    message_send(message_id=message.pk)
+
+    (email,) = mail.outbox
+    settings_link = f"{SENT_FROM}/notifications/settings/"
+    assert links_in(email.body)[-1] == settings_link
+    assert f'<a href="{settings_link}">notification settings</a>' in email.alternatives[0][0]

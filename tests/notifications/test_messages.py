@@ -227,10 +227,11 @@ def test_resubmission_after_changes_tells_the_coordinators_again(
 
     assert sent() == sorted(
         [
-            ((nominator.email,), f"We received your nomination “{draft.title}”"),
+            ((nominator.email,), f"We received your changes to “{draft.title}”"),
             ((coordinator.email,), f"National screening: “{draft.title}”"),
         ]
     )
+    assert f"your changes to “{draft.title}” are submitted" in only_email_to(nominator).body
 
 
 def test_rejection_sends_the_reason_to_the_nominator(act, draft, nominator, coordinator):
