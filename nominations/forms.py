@@ -218,17 +218,24 @@ class HubFilterForm(forms.Form):
         label=gettext_lazy("Country"),
         queryset=Country.objects.filter(is_partner=True),
         required=False,
+        empty_label=gettext_lazy("All countries"),
     )
     theme = forms.ModelChoiceField(
-        label=gettext_lazy("Theme"), queryset=Theme.objects.all(), required=False
+        label=gettext_lazy("Theme"),
+        queryset=Theme.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("All themes"),
     )
     kind = forms.ChoiceField(
         label=gettext_lazy("Kind"),
-        choices=[("", "—"), *Nomination.Kind.choices],
+        choices=[("", gettext_lazy("All kinds")), *Nomination.Kind.choices],
         required=False,
     )
     call = forms.ModelChoiceField(
-        label=gettext_lazy("Call"), queryset=Call.objects.all(), required=False
+        label=gettext_lazy("Call"),
+        queryset=Call.objects.all(),
+        required=False,
+        empty_label=gettext_lazy("All calls"),
     )
 
     def filters(self):

@@ -81,16 +81,21 @@ class BoardFilterForm(forms.Form):
     """The selection board's filters; every one is optional."""
 
     country = forms.ModelChoiceField(
-        label=_("Country"), queryset=Country.objects.filter(is_partner=True), required=False
+        label=_("Country"),
+        queryset=Country.objects.filter(is_partner=True),
+        required=False,
+        empty_label=_("All countries"),
     )
-    theme = forms.ModelChoiceField(label=_("Theme"), queryset=Theme.objects.all(), required=False)
+    theme = forms.ModelChoiceField(
+        label=_("Theme"), queryset=Theme.objects.all(), required=False, empty_label=_("All themes")
+    )
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", "—"), *Nomination.Kind.choices], required=False
+        label=_("Kind"), choices=[("", _("All kinds")), *Nomination.Kind.choices], required=False
     )
     stage = forms.ChoiceField(
         label=_("Stage"),
         choices=[
-            ("", "—"),
+            ("", _("Any stage")),
             (Nomination.Stage.SELECTION, Nomination.Stage.SELECTION.label),
             (Nomination.Stage.DECIDED, Nomination.Stage.DECIDED.label),
         ],

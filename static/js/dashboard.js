@@ -29,8 +29,9 @@
         animation: false,
         plugins: { legend: { display: datasets.length > 1 } },
         scales: {
-          x: { stacked: Boolean(spec.stacked), beginAtZero: true },
-          y: { stacked: Boolean(spec.stacked), beginAtZero: true },
+          // Every chart counts things: whole-number steps only, never 0.5 of a review.
+          x: { stacked: Boolean(spec.stacked), beginAtZero: true, ticks: { precision: 0 } },
+          y: { stacked: Boolean(spec.stacked), beginAtZero: true, ticks: { precision: 0 } },
         },
       },
     });
