@@ -56,6 +56,12 @@ def browser():
             browser.close()
 
 
+@pytest.fixture(autouse=True)
+def site_url_is_the_live_server(live_server, settings):
+    """Emails link to SITE_URL: in the browser tests, the live server they run against."""
+    settings.SITE_URL = live_server.url
+
+
 @pytest.fixture
 def page(browser, live_server, request):
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
