@@ -28,5 +28,9 @@ MIDDLEWARE = [
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# The live server's own handler serves STATIC_ROOT before WhiteNoise is asked: pointed at
+# the source folder, a folder left by an earlier collectstatic cannot hide a change to a
+# stylesheet or script (what is not there, such as the admin's, falls through to WhiteNoise).
+STATIC_ROOT = BASE_DIR / "static"
 # Each test process keeps its own cache (tests/conftest.py empties it for every test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
