@@ -1,4 +1,6 @@
-"""The privacy page, and a person's own data: download it, erase the account, withdraw consent.
+"""The privacy and accessibility statements, and a person's own data.
+
+A person downloads their data, erases their account or withdraws consent to publication.
 
 No page here takes a person's id: each acts on ``request.user`` only.
 """
@@ -44,6 +46,16 @@ def privacy_policy(request):
             "most_days": retention[-1],
             "contact_email": settings.PRIVACY_CONTACT_EMAIL,
         },
+    )
+
+
+@require_GET
+def accessibility_statement(request):
+    """Public, beside the privacy page: what Nomflow aims for, how it checks, what falls short."""
+    return render(
+        request,
+        "privacy/accessibility.html",
+        {"contact_email": settings.PRIVACY_CONTACT_EMAIL},
     )
 
 

@@ -131,3 +131,31 @@ def peer_reviewers(countries, theme):
         )
         for code, first_name, last_name in [("FR", "Camille", "Martin"), ("LV", "Ilze", "Ozola")]
     ]
+
+
+#: axe-core's impacts that fail a test; "moderate" and "minor" ones are only printed.
+AXE_FAILING_IMPACTS = {"serious", "critical"}
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core (WCAG 2.2 A and AA rules, and best practices) on the page as it is now.
+
+    Fails on any serious or critical violation, naming the rule, the page and the elements.
+    """
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = axe_module.Axe()
+
+    def check(page):
+        results = axe.run(page).response
+        failing = []
+        for violation in results["violations"]:
+            targets = [" ".join(map(str, node["target"])) for node in violation["nodes"]]
+            line = f"{violation['impact']}: {violation['id']} on {page.url}: {targets[:5]}"
+            if violation["impact"] in AXE_FAILING_IMPACTS:
+                failing.append(line)
+            else:
+                print(f"axe {line}")
+        assert failing == [], "axe-core found accessibility violations"
+
+    return check

@@ -72,6 +72,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     coordinator,
     peer_reviewers,
     lead,
+    axe_check,
 ):
     # A new nominator signs up and confirms the address from the email.
     page.goto("/")
@@ -136,6 +137,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     timeline = page.get_by_role("list", name="Status timeline")
     expect(timeline.locator('[aria-current="step"] .step-label')).to_have_text("National screening")
     nomination_url = page.url
+    axe_check(page)
     doc_screenshot(page, "nomination-status.png")
     sign_out(page)
 
@@ -160,6 +162,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
         page.get_by_label("Overall comment", exact=True).fill(f"Scored {score} throughout.")
         if reviewer == peer_reviewers[0]:
             doc_screenshot(page, "review-task.png")
+            axe_check(page)
         page.get_by_role("button", name="Submit review").click()
         expect(page.get_by_role("status")).to_contain_text("Your review is submitted.")
         sign_out(page)
@@ -172,6 +175,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     expect(board.locator("tbody tr").first).to_contain_text("Neighbourhood mentors")
     expect(board.locator("tbody tr").first).to_contain_text("4.5")
     doc_screenshot(page, "selection-board.png")
+    axe_check(page)
     board.get_by_role("link", name="Decide").click()
     scores = page.locator("table.scores-table")
     expect(scores.locator("tbody tr")).to_have_count(2)
@@ -183,12 +187,14 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     page.get_by_label("Selected for the transnational showcase").check()
     page.get_by_label("Rationale", exact=True).fill(RATIONALE)
     doc_screenshot(page, "selection-task.png")
+    axe_check(page)
     page.get_by_role("button", name="Record decision").click()
     expect(page.get_by_role("status")).to_contain_text("The decision is recorded")
     main_menu(page).get_by_role("link", name="Nominations I follow").click()
     page.get_by_role("link", name="Dashboard").first.click()
     expect(page.locator("canvas[data-chart='pipeline-chart']")).to_be_visible()
     doc_screenshot(page, "dashboard.png")
+    axe_check(page)
     sign_out(page)
 
     # Sweden's coordinator publishes it in the knowledge hub, which anyone may read.
@@ -203,6 +209,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     page.get_by_role("button", name="Search").click()
     expect(page.locator("article.practice")).to_have_count(1)
     doc_screenshot(page, "knowledge-hub.png")
+    axe_check(page)
     page.get_by_role("link", name="Neighbourhood mentors").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Neighbourhood mentors")
     hub_page = page.content()
