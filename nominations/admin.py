@@ -120,7 +120,17 @@ class NominationEventInline(RecordAdminMixin, admin.TabularInline):
     model = NominationEvent
     extra = 0
     can_delete = False
-    readonly_fields = ["created_at", "action", "actor", "actor_role", "outcome", "message"]
+    fields = ["created_at", "action", "actor", "actor_role", "outcome_label", "message"]
+    readonly_fields = ["created_at", "action", "actor", "actor_role", "outcome_label", "message"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The record's fields as RecordAdminMixin lists them, and the outcome in words.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if "outcome_label" in fields else [*fields, "outcome_label"]
+
+    @admin.display(description=_("outcome"))
+    def outcome_label(self, event):
+        return event.outcome_display
 
 
 class AttachmentInline(RecordAdminMixin, admin.TabularInline):

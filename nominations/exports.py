@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from reviewers.selectors import submitted_reviews_prefetch, weighted_mean
 
 from .accounts import is_erased, reviewer_display
-from .models import Nomination
+from .models import Nomination, SurveyQuestion
 
 
 def exportable_nominations(*, call, user):
@@ -95,7 +95,7 @@ def call_export_table(*, call, user):
             nomination.year_started,
             nomination.get_stage_display(),
             _local(nomination.submitted_at),
-            *[_answer(nomination.survey_answers.get(str(q.pk))) for q in questions],
+            *[_answer(q, nomination.survey_answers.get(str(q.pk))) for q in questions],
         ]
         means = []
         for criterion in criteria:
@@ -120,9 +120,11 @@ def call_export_table(*, call, user):
     return headers, rows
 
 
-def _answer(value):
+def _answer(question, value):
     if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
+        return ", ".join(question.choice_label(str(v)) for v in value)
+    if isinstance(value, str) and question.kind == SurveyQuestion.Kind.SINGLE_CHOICE:
+        return question.choice_label(value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     return "" if value is None else value

@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.core.validators import URLValidator
 from django.template.defaultfilters import filesizeformat
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,7 +36,7 @@ def survey_field(question):
             empty_value=None,
             **common,
         )
-    choices = [(c, c) for c in question.choice_list]
+    choices = question.choice_pairs
     if question.kind == kind.SINGLE_CHOICE:
         return forms.ChoiceField(choices=[("", "—"), *choices], widget=forms.RadioSelect, **common)
     return forms.MultipleChoiceField(choices=choices, widget=forms.CheckboxSelectMultiple, **common)
@@ -45,6 +46,14 @@ def _initial_answer(question, value):
     if question.kind == SurveyQuestion.Kind.YES_NO and value is not None:
         return "yes" if value else "no"
     return value
+
+
+def _upload_help():
+    # Formatted each time it is shown, so that the words and the size ("10,0 MB" in
+    # Swedish) follow the reader's language rather than the language at start-up.
+    return _("PDF, image or document, up to %(size)s.") % {
+        "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)
+    }
 
 
 class NominationForm(forms.ModelForm):
@@ -57,8 +66,7 @@ class NominationForm(forms.ModelForm):
     attachment = forms.FileField(
         label=gettext_lazy("Add an attachment"),
         required=False,
-        help_text=gettext_lazy("PDF, image or document, up to %(size)s.")
-        % {"size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)},
+        help_text=lazy(_upload_help, str)(),
     )
     client_token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 

@@ -7,6 +7,7 @@ a fifth partner country or a new theme is an admin action, never a code change.
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -218,7 +219,29 @@ class SurveyQuestion(models.Model):
 
     @property
     def choice_list(self):
-        return [line.strip() for line in self.choices.splitlines() if line.strip()]
+        """The choices in the active language (English where not translated)."""
+        return _lines(self.choices)
+
+    @property
+    def choice_pairs(self):
+        """(stored value, label) per choice: answers keep the English line, in any language.
+
+        Each language lists the same choices in the same order; a translation that lists
+        a different number of them is not used.
+        """
+        values = _lines(getattr(self, "choices_en", None) or self.choices)
+        labels = self.choice_list
+        if len(labels) != len(values):
+            labels = values
+        return list(zip(values, labels, strict=True))
+
+    def choice_label(self, value):
+        """A stored answer as the reader's language says it."""
+        return dict(self.choice_pairs).get(value, value)
+
+
+def _lines(text):
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 class Nomination(models.Model):
@@ -562,6 +585,37 @@ class NominationEvent(models.Model):
     @property
     def is_visible_to_nominator(self):
         return self.action in self.NOMINATOR_VISIBLE
+
+    @property
+    def outcome_display(self):
+        """The outcome as the reader's language says it.
+
+        A selection outcome is stored as its code (``transnational``) and an edit of the
+        public text as the names of the fields edited, so that the history is read in
+        the reader's language, not in the language of whoever acted.
+        """
+        if self.action in SELECTION_EVENT_ACTIONS and self.outcome in SelectionDecision.Outcome:
+            return SelectionDecision.Outcome(self.outcome).label
+        if self.action == self.Action.PUBLIC_TEXT_EDITED and self.outcome:
+            return ", ".join(_public_field_name(name) for name in self.outcome.split(", "))
+        return self.outcome
+
+
+#: History steps whose outcome is a ``SelectionDecision.Outcome`` code.
+SELECTION_EVENT_ACTIONS = frozenset(
+    {
+        NominationEvent.Action.DECIDED,
+        NominationEvent.Action.DECISION_PROPOSED,
+        NominationEvent.Action.DECISION_RETURNED,
+    }
+)
+
+
+def _public_field_name(name):
+    try:
+        return str(PublishedPractice._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 class ErasureRecord(models.Model):

@@ -9,7 +9,7 @@ from viewflow.workflow.models import Task
 from workflow.deadlines import OPEN_TASK_STATUSES
 
 from .accounts import user_display
-from .models import Call, Country, Nomination, NominationEvent, PublishedPractice
+from .models import Call, Country, Nomination, NominationEvent, PublishedPractice, SurveyQuestion
 
 Stage = Nomination.Stage
 
@@ -109,7 +109,7 @@ def nomination_history_for(*, nomination, role, user):
                     if show_identity and event.actor
                     else event.get_actor_role_display()
                 ),
-                "outcome": "" if hide_outcome else event.outcome,
+                "outcome": "" if hide_outcome else event.outcome_display,
                 "message": event.message,
             }
         )
@@ -123,7 +123,9 @@ def survey_answer_rows(*, nomination):
     for question in nomination.call.questions.all():
         value = answers.get(str(question.pk))
         if isinstance(value, list):
-            value = ", ".join(value)
+            value = ", ".join(question.choice_label(choice) for choice in value)
+        elif isinstance(value, str) and question.kind == SurveyQuestion.Kind.SINGLE_CHOICE:
+            value = question.choice_label(value)
         elif isinstance(value, bool):
             value = _("Yes") if value else _("No")
         rows.append((question, value))

@@ -35,6 +35,8 @@ class NominationError(Exception):
 
 
 def event_record(*, nomination, action, actor=None, role, outcome="", message=""):
+    """Append to the history. ``outcome`` is a code or data (an address, field names),
+    never words in someone's language: ``NominationEvent.outcome_display`` words it."""
     return NominationEvent.objects.create(
         nomination=nomination,
         action=action,

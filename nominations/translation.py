@@ -6,9 +6,24 @@ one where that is missing. Nominations themselves are written in one language an
 not translated.
 """
 
+from django.conf import settings
+from django.utils import translation
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import Call, Country, SurveyQuestion, Theme
+
+
+def texts_by_language(obj, field):
+    """``obj.field`` as each interface language reads it: ``{"en": …, "sv": …, …}``.
+
+    For text stored now and read later by someone whose language is not yet known
+    (an email rendered in its recipient's language).
+    """
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = getattr(obj, field)
+    return texts
 
 
 @register(Country)

@@ -141,6 +141,11 @@ def email_links(context, *, language):
     stored alone keep the absolute ``url`` they were written with.
     """
     context = {**context, "settings_url": absolute_url(reverse("notifications:preferences"))}
+    # Reference data stored in every language (``call_title_i18n``: {code: text}) is read
+    # in the recipient's, English where the recipient's is missing.
+    for name in [name for name in context if name.endswith("_i18n")]:
+        texts = context[name]
+        context[name.removesuffix("_i18n")] = texts.get(language) or texts.get("en", "")
     if "path" in context:
         context["url"] = absolute_url(context["path"])
     if context.get("due_at"):

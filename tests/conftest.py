@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import (
     CallFactory,
@@ -18,6 +19,18 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_to_start():
+    """Each test starts in English, whatever language a page left active in the thread.
+
+    Reference data is written and looked up in the active language (modeltranslation):
+    a Swedish page in one test must not make the next test's "Innovation" Swedish.
+    """
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

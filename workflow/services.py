@@ -33,6 +33,7 @@ from nominations.services import (
     nomination_set_stage,
     practice_save,
 )
+from nominations.translation import texts_by_language
 from notifications.models import Message
 from notifications.services import nominator_notify, notify
 from reviewers.models import Review
@@ -305,7 +306,7 @@ def selection_propose(*, task_id, by, outcome, rationale):
             action=Action.DECISION_PROPOSED,
             actor=by,
             role=Role.LEAD,
-            outcome=str(SelectionDecision.Outcome(outcome).label),
+            outcome=SelectionDecision.Outcome(outcome).value,
             message=rationale,
         )
         version = nomination.events.filter(action=Action.DECISION_PROPOSED).count()
@@ -388,7 +389,7 @@ def selection_return(*, task_id, by, version, note):
             action=Action.DECISION_RETURNED,
             actor=by,
             role=Role.LEAD,
-            outcome=proposal.get_outcome_display(),
+            outcome=proposal.outcome,
             message=note,
         )
         notify(
@@ -425,7 +426,7 @@ def _decision_record(*, nomination, by, outcome, rationale, confirmed_by=None):
         action=Action.DECIDED,
         actor=confirmed_by or by,
         role=Role.LEAD,
-        outcome=decision.get_outcome_display(),
+        outcome=decision.outcome,
         message=rationale,
     )
     nominator_notify(
@@ -714,6 +715,8 @@ def selection_finalise(*, call, by):
             key=f"selection-final:{call.pk}:{nomination.pk}",
             context={
                 "call_title": call.title,
+                # The call's title in the recipient's language, picked when rendered.
+                "call_title_i18n": texts_by_language(call, "title"),
                 "nomination_title": nomination.title,
                 "nomination_id": nomination.pk,
                 "outcome": nomination.decision.outcome,

@@ -70,9 +70,17 @@ class CountryFactory(factory.django.DjangoModelFactory):
 class ThemeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Theme
-        django_get_or_create = ("name",)
 
     name = factory.Sequence(lambda n: f"Theme {n}")
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Found by its English name whatever language a page left active: a lookup by
+        # ``name`` means the active language's column (modeltranslation).
+        theme, _ = cls._get_manager(model_class).get_or_create(
+            name_en=kwargs["name"], defaults=kwargs
+        )
+        return theme
 
 
 class CallFactory(factory.django.DjangoModelFactory):
