@@ -34,10 +34,18 @@ from workflow.services import (
     selection_decide,
 )
 
+from .demo_translations import in_every_language
 from .models import Call, Country, Nomination, SelectionDecision, SurveyQuestion, Theme
 from .services import nomination_create
 
 DEMO_CALL_TITLE = "Best practices in social innovation 2027"
+DEMO_CALL_DESCRIPTION = (
+    "Partners in Spain, France, Latvia and Sweden are looking for tools, methods, "
+    "programmes and approaches that reduce spatial segregation and social exclusion, "
+    "or tackle another sustainability challenge in a socially fair way. Selected "
+    "practices are presented in the national and transnational showcases and in the "
+    "public knowledge hub."
+)
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published demo password, never production
 DOMAIN = "nomflow.test"
 # Coordinators, leads and admins must sign in with a second factor. The demo's have an
@@ -291,7 +299,7 @@ def countries_ensure():
     countries = {}
     for code, name in COUNTRIES:
         countries[code], _ = Country.objects.update_or_create(
-            code=code, defaults={"name": name, "is_partner": True}
+            code=code, defaults={**in_every_language("name", name), "is_partner": True}
         )
     return countries
 
@@ -301,7 +309,12 @@ def themes_ensure():
     themes = {}
     for name, is_priority, description in THEMES:
         themes[name], _ = Theme.objects.update_or_create(
-            name=name, defaults={"is_priority": is_priority, "description": description}
+            name_en=name,
+            defaults={
+                **in_every_language("name", name),
+                **in_every_language("description", description),
+                "is_priority": is_priority,
+            },
         )
     return themes
 
@@ -400,20 +413,14 @@ def demo_totp_url():
 
 
 def demo_call():
-    return Call.objects.filter(title=DEMO_CALL_TITLE).first()
+    return Call.objects.filter(title_en=DEMO_CALL_TITLE).first()
 
 
 def call_create(*, themes, lead):
     now = timezone.now()
     call = Call.objects.create(
-        title=DEMO_CALL_TITLE,
-        description=(
-            "Partners in Spain, France, Latvia and Sweden are looking for tools, methods, "
-            "programmes and approaches that reduce spatial segregation and social exclusion, "
-            "or tackle another sustainability challenge in a socially fair way. Selected "
-            "practices are presented in the national and transnational showcases and in the "
-            "public knowledge hub."
-        ),
+        **in_every_language("title", DEMO_CALL_TITLE),
+        **in_every_language("description", DEMO_CALL_DESCRIPTION),
         languages=["en", "es", "fr", "lv", "sv"],
         opens_at=now - timedelta(days=30),
         closes_at=now + timedelta(days=90),
@@ -429,7 +436,11 @@ def rubric_create(*, call):
     """The call's criteria, in order."""
     return [
         RubricCriterion.objects.create(
-            call=call, title=title, description=description, weight=weight, position=position
+            call=call,
+            **in_every_language("title", title),
+            **in_every_language("description", description),
+            weight=weight,
+            position=position,
         )
         for position, (title, description, weight) in enumerate(CRITERIA, start=1)
     ]
@@ -441,11 +452,11 @@ def survey_create(*, call):
     for position, spec in enumerate(QUESTIONS, start=1):
         questions[spec["key"]] = SurveyQuestion.objects.create(
             call=call,
-            text=spec["text"],
-            help_text=spec["help_text"],
+            **in_every_language("text", spec["text"]),
+            **in_every_language("help_text", spec["help_text"]),
             kind=spec["kind"],
             required=spec["required"],
-            choices="\n".join(spec.get("choices", [])),
+            **in_every_language("choices", "\n".join(spec.get("choices", []))),
             position=position,
         )
     return questions
