@@ -1,6 +1,6 @@
 """Tests: the environment's DATABASE_URL (PostgreSQL in CI) or an SQLite file."""
 
-from config.env import env
+from config.env import VAR_DIR, env
 
 from .base import *
 
@@ -28,9 +28,10 @@ MIDDLEWARE = [
 ]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# The live server's own handler serves STATIC_ROOT before WhiteNoise is asked: pointed at
-# the source folder, a folder left by an earlier collectstatic cannot hide a change to a
-# stylesheet or script (what is not there, such as the admin's, falls through to WhiteNoise).
-STATIC_ROOT = BASE_DIR / "static"
+# The live server's own handler serves STATIC_ROOT before WhiteNoise is asked: an empty
+# folder of the tests' own, so that one left by an earlier collectstatic cannot hide a
+# change to a stylesheet or script; everything falls through to WhiteNoise's finders.
+STATIC_ROOT = VAR_DIR / "test-static-root"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Each test process keeps its own cache (tests/conftest.py empties it for every test).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
