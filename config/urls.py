@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from config.health import DeepHealthView, NodeHealthView
 from config.signin import admin_login
+from notifications.language import language_choose
 
 urlpatterns = [
     path("health/", NodeHealthView.as_view(), name="health"),
@@ -17,7 +18,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     # Providers' delivery, bounce and complaint webhooks; off without ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("notifications.webhooks")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's set_language, remembering a signed-in person's choice (notifications/language.py).
+    path("i18n/setlang/", language_choose, name="set_language"),
     # The admin signs in through allauth like everyone else: same rate limits, second factor.
     path("admin/login/", admin_login),
     path("admin/", admin.site.urls),

@@ -1,12 +1,11 @@
 """Delivery tracking from the email provider, through anymail's webhooks."""
 
 from anymail.signals import tracking
-from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 
-from .models import Preference
+from .language import language_remember_at_sign_in
 from .services import delivery_event_record
 
 
@@ -43,10 +42,5 @@ def _is_soft_bounce(event):
 
 @receiver(user_logged_in)
 def remember_language(sender, request, user, **kwargs):
-    """Emails go out in the language a person last used the site in, until they choose one."""
-    language = getattr(request, "LANGUAGE_CODE", "")
-    if language in dict(settings.LANGUAGES):
-        preference, _created = Preference.objects.get_or_create(user=user)
-        if not preference.language:
-            preference.language = language
-            preference.save(update_fields=["language"])
+    """The language a person chose (or first used the site in) follows them to every device."""
+    language_remember_at_sign_in(request=request, user=user)
