@@ -8,7 +8,15 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .models import Call, Country, Nomination, PublishedPractice, SurveyQuestion, Theme
+from .models import (
+    Call,
+    Country,
+    Nomination,
+    PublishedPractice,
+    PublishedPracticeTranslation,
+    SurveyQuestion,
+    Theme,
+)
 from .services import REQUIRED_FOR_SUBMISSION
 from .uploads import detected_content_type
 
@@ -282,3 +290,35 @@ class PublicPracticeForm(forms.ModelForm):
                         _("“%(link)s” is not a web address (https://…).") % {"link": line.strip()}
                     ) from error
         return links
+
+
+class PracticeTranslationForm(forms.ModelForm):
+    """One language's translation of the public text; both texts empty take it away."""
+
+    class Meta:
+        model = PublishedPracticeTranslation
+        fields = ["title", "summary", "results", "transferability"]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 6}),
+            "results": forms.Textarea(attrs={"rows": 4}),
+            "transferability": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].required = False
+        self.fields["summary"].required = False
+        for field in self.fields.values():
+            # What is typed here is in the translation's language, the labels are not.
+            field.widget.attrs["lang"] = self.instance.language
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("title", "").strip()) != bool(data.get("summary", "").strip()):
+            raise forms.ValidationError(
+                _(
+                    "A translation needs both a title and a summary; "
+                    "leave both empty to take the translation away."
+                )
+            )
+        return data

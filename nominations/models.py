@@ -4,13 +4,17 @@ Countries, themes, survey questions and rubrics are data edited in the admin:
 a fifth partner country or a new theme is an admin action, never a code change.
 """
 
+import dataclasses
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
 #: Languages a nomination may be written in (the call narrows this list).
@@ -492,11 +496,22 @@ class PublishedPractice(models.Model):
     first_published_at = models.DateTimeField(_("first published"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    #: Every version's title, summary and results (the original's and each translation's)
+    #: in lowercase without accents, kept by ``practice_search_index``: what the search
+    #: matches words against on any database (``darbnica`` finds ``darbnīca``).
+    search_text = models.TextField(blank=True, editable=False)
+    #: The same versions as a PostgreSQL full-text vector, each stemmed in its own
+    #: language; empty on other databases.
+    search_vector = SearchVectorField(null=True, editable=False)
+
     class Meta:
         ordering = ["-first_published_at", "-pk"]
         verbose_name = _("published practice")
         verbose_name_plural = _("published practices")
-        indexes = [models.Index(fields=["is_published", "-first_published_at"])]
+        indexes = [
+            models.Index(fields=["is_published", "-first_published_at"]),
+            GinIndex(fields=["search_vector"], name="published_practice_search"),
+        ]
 
     def __str__(self):
         return self.title
@@ -504,6 +519,98 @@ class PublishedPractice(models.Model):
     @property
     def link_list(self):
         return [line.strip() for line in self.links.splitlines() if line.strip()]
+
+    @property
+    def language(self):
+        """The language the public text was first written in: the nomination's."""
+        return self.nomination.language or settings.LANGUAGE_CODE
+
+    def versions(self):
+        """The original text first, then each translation, as ``PracticeText``.
+
+        Reads ``translations`` through the prefetch cache when there is one.
+        """
+        original = PracticeText(
+            language=self.language,
+            title=self.title,
+            summary=self.summary,
+            results=self.results,
+            results_language=self.language,
+            transferability=self.transferability,
+            transferability_language=self.language,
+            is_original=True,
+        )
+        return [original] + [
+            version.as_text(original)
+            for version in self.translations.all()
+            if version.language != original.language
+        ]
+
+    def version_in(self, language):
+        """The text in ``language`` where it exists, else the original."""
+        versions = self.versions()
+        return next((v for v in versions if v.language == language), versions[0])
+
+
+@dataclasses.dataclass(frozen=True)
+class PracticeText:
+    """One language's version of a practice's public text.
+
+    A translation may leave results or transferability empty: the original's are shown
+    then, in the original language (``results_language``, ``transferability_language``).
+    """
+
+    language: str
+    title: str
+    summary: str
+    results: str
+    results_language: str
+    transferability: str
+    transferability_language: str
+    is_original: bool = False
+
+
+class PublishedPracticeTranslation(models.Model):
+    """A coordinator's translation of a practice's public text into an interface language.
+
+    Our own table rather than modeltranslation columns: the original is in the
+    nomination's language, which may be none of the interface languages (Catalan,
+    Basque), and a visitor whose language is missing reads the original, not English.
+    """
+
+    practice = models.ForeignKey(
+        PublishedPractice, on_delete=models.CASCADE, related_name="translations"
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary"))
+    results = models.TextField(_("results and evidence"), blank=True)
+    transferability = models.TextField(_("transferability to other countries"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["language"]
+        verbose_name = _("translation of a published practice")
+        verbose_name_plural = _("translations of published practices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "language"], name="one_translation_per_language"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.practice_id} {self.language}"
+
+    def as_text(self, original):
+        return PracticeText(
+            language=self.language,
+            title=self.title,
+            summary=self.summary,
+            results=self.results or original.results,
+            results_language=self.language if self.results else original.language,
+            transferability=self.transferability or original.transferability,
+            transferability_language=(self.language if self.transferability else original.language),
+        )
 
 
 class NominationEvent(models.Model):
@@ -531,6 +638,7 @@ class NominationEvent(models.Model):
         PUBLISHED = "published", _("Published in the knowledge hub")
         UNPUBLISHED = "unpublished", _("Taken out of the knowledge hub")
         PUBLIC_TEXT_EDITED = "public_text_edited", _("Public text edited")
+        PUBLIC_TEXT_TRANSLATED = "public_text_translated", _("Public text translated")
         ADMIN_CHANGED = "admin_changed", _("Changed by an administrator")
         CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent to publication withdrawn")
         CONTACT_ERASED = "contact_erased", _("Contact details erased")
@@ -598,6 +706,12 @@ class NominationEvent(models.Model):
             return SelectionDecision.Outcome(self.outcome).label
         if self.action == self.Action.PUBLIC_TEXT_EDITED and self.outcome:
             return ", ".join(_public_field_name(name) for name in self.outcome.split(", "))
+        if self.action == self.Action.PUBLIC_TEXT_TRANSLATED and ": " in self.outcome:
+            # "fr: title, summary", or "fr: " for a translation taken away.
+            code, names = self.outcome.split(": ", 1)
+            language = translation.gettext(get_language_info(code)["name"])
+            fields = ", ".join(_public_field_name(name) for name in names.split(", ") if name)
+            return f"{language}: {fields or _('translation taken away')}"
         return self.outcome
 
 

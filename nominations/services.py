@@ -4,12 +4,21 @@ Actions that move a nomination through its process (submit, screen, review,
 select) are in workflow.services; they call the helpers here.
 """
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from .models import Attachment, Nomination, NominationEvent, PublishedPractice, SelectionDecision
+from .models import (
+    Attachment,
+    Nomination,
+    NominationEvent,
+    PublishedPractice,
+    PublishedPracticeTranslation,
+    SelectionDecision,
+)
+from .search import search_text_for, search_vector_for, uses_full_text_search
 
 #: Fields a nomination must have before it can be submitted.
 REQUIRED_FOR_SUBMISSION = (
@@ -231,7 +240,12 @@ def practice_draft(nomination):
     existing = PublishedPractice.objects.filter(nomination=nomination).first()
     if existing is not None:
         return existing
-    summary = nomination.english_summary.strip() or nomination.summary
+    # The public text is in the nomination's own language (its original, which
+    # translations follow); an English summary is offered for the English translation.
+    if nomination.language in ("", "en"):
+        summary = nomination.english_summary.strip() or nomination.summary
+    else:
+        summary = nomination.summary or nomination.english_summary
     return PublishedPractice(
         nomination=nomination,
         title=nomination.title,
@@ -263,6 +277,8 @@ def practice_save(*, nomination, by, fields, publish=None):
     if practice.is_published and practice.first_published_at is None:
         practice.first_published_at = timezone.now()
     practice.save()
+    if changed or not existed:
+        practice_search_index(practice=practice)
     role = NominationEvent.Role.COORDINATOR
     if changed and existed:
         event_record(
@@ -282,3 +298,62 @@ def practice_save(*, nomination, by, fields, publish=None):
             role=role,
         )
     return practice
+
+
+#: What a translation of the public text holds.
+TRANSLATED_FIELDS = ("title", "summary", "results", "transferability")
+
+
+def practice_translation_draft(practice, language):
+    """The translation of ``practice`` into ``language`` as it stands, or a new empty one.
+
+    A new English translation starts from the nominator's English summary.
+    """
+    existing = practice.translations.filter(language=language).first()
+    if existing is not None:
+        return existing
+    summary = practice.nomination.english_summary if language == "en" else ""
+    return PublishedPracticeTranslation(practice=practice, language=language, summary=summary)
+
+
+@transaction.atomic
+def practice_translation_save(*, practice, language, by, fields):
+    """Add or change the translation of a practice's public text into ``language``.
+
+    A translation with neither title nor summary is taken away. The change is recorded
+    in the nomination's history (language and fields), and the search copies rebuilt.
+    """
+    if language == practice.language or language not in dict(settings.LANGUAGES):
+        raise NominationError(_("The public text cannot be translated into this language."))
+    translation = practice_translation_draft(practice, language)
+    existed = translation.pk is not None
+    if not fields["title"].strip() and not fields["summary"].strip():
+        if not existed:
+            return None
+        translation.delete()
+        changed, translation = [], None
+    else:
+        changed = [name for name in TRANSLATED_FIELDS if getattr(translation, name) != fields[name]]
+        if not changed:
+            return translation
+        for name in TRANSLATED_FIELDS:
+            setattr(translation, name, fields[name])
+        translation.save()
+    practice_search_index(practice=practice)
+    event_record(
+        nomination=practice.nomination,
+        action=NominationEvent.Action.PUBLIC_TEXT_TRANSLATED,
+        actor=by,
+        role=NominationEvent.Role.COORDINATOR,
+        outcome=f"{language}: {', '.join(changed)}",
+    )
+    return translation
+
+
+def practice_search_index(*, practice):
+    """Rebuild the search copies of all the practice's versions (``nominations.search``)."""
+    versions = practice.versions()
+    values = {"search_text": search_text_for(versions)}
+    if uses_full_text_search():
+        values["search_vector"] = search_vector_for(versions)
+    PublishedPractice.objects.filter(pk=practice.pk).update(**values)

@@ -17,6 +17,11 @@ urlpatterns = [
     path("<int:pk>/edit/", views.nomination_edit, name="edit"),
     path("<int:pk>/flow.svg", views.nomination_flow_chart, name="flow_chart"),
     path("<int:pk>/public/", views.practice_public_edit, name="public"),
+    path(
+        "<int:pk>/public/<str:language>/",
+        views.practice_translation_edit,
+        name="public_translation",
+    ),
     path("<int:pk>/withdraw-consent/", privacy_views.consent_withdraw, name="consent_withdraw"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",

@@ -23,8 +23,8 @@ from workflow.services import (
 )
 
 from .exports import as_csv, as_xlsx, call_export_table
-from .forms import NominationForm, PublicPracticeForm
-from .models import Attachment, Call, Nomination, NominationEvent
+from .forms import NominationForm, PracticeTranslationForm, PublicPracticeForm
+from .models import Attachment, Call, Nomination, NominationEvent, PublishedPractice
 from .selectors import (
     exportable_calls,
     my_nominations,
@@ -35,12 +35,15 @@ from .selectors import (
     survey_answer_rows,
 )
 from .services import (
+    TRANSLATED_FIELDS,
     NominationError,
     nomination_attach,
     nomination_create,
     nomination_update,
     practice_draft,
     practice_publishable,
+    practice_translation_draft,
+    practice_translation_save,
 )
 
 
@@ -303,7 +306,49 @@ def practice_public_edit(request, pk):
             "practice": practice,
             "form": form,
             "not_publishable": practice_publishable(nomination),
+            "translations": _translation_languages(practice),
         },
+    )
+
+
+def _translation_languages(practice):
+    """(code, translation or None) for each interface language but the original's."""
+    if practice.pk is None:
+        return []
+    existing = {t.language: t for t in practice.translations.all()}
+    return [
+        (code, existing.get(code))
+        for code, _name in settings.LANGUAGES
+        if code != practice.language
+    ]
+
+
+@login_required
+def practice_translation_edit(request, pk, language):
+    """Coordinators add, change or take away a translation of a practice's public text."""
+    nomination, role = _visible_nomination_or_404(request, pk)
+    if role not in {"coordinator", "admin"}:
+        raise Http404
+    practice = PublishedPractice.objects.filter(nomination=nomination).first()
+    if (
+        practice is None
+        or language == practice.language
+        or language not in dict(settings.LANGUAGES)
+    ):
+        raise Http404
+    translation = practice_translation_draft(practice, language)
+    form = PracticeTranslationForm(request.POST or None, instance=translation)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in TRANSLATED_FIELDS}
+        practice_translation_save(
+            practice=practice, language=language, by=request.user, fields=fields
+        )
+        messages.success(request, _("The translation is saved."))
+        return redirect("nominations:public", pk=nomination.pk)
+    return render(
+        request,
+        "nominations/practice_translation_form.html",
+        {"nomination": nomination, "practice": practice, "language": language, "form": form},
     )
 
 
