@@ -10,6 +10,7 @@ from workflow.deadlines import OPEN_TASK_STATUSES
 
 from .accounts import user_display
 from .models import Call, Country, Nomination, NominationEvent, PublishedPractice, SurveyQuestion
+from .search import practices_matching
 
 Stage = Nomination.Stage
 
@@ -138,15 +139,13 @@ def survey_answer_rows(*, nomination):
 def hub_practices(*, words="", country=None, theme=None, kind="", call=None):
     """Published practices whose nominators consented, newest first, filtered.
 
-    ``words`` must each appear in the public title, summary or results.
+    ``words`` are searched in every version's title, summary and results, ignoring case
+    and accents; on PostgreSQL also by stem, best match first (``nominations.search``).
+    Each practice comes with its translations.
     """
     practices = PublishedPractice.objects.filter(
         is_published=True, nomination__consent_to_publish=True
     )
-    for word in words.split():
-        practices = practices.filter(
-            Q(title__icontains=word) | Q(summary__icontains=word) | Q(results__icontains=word)
-        )
     if country:
         practices = practices.filter(nomination__country=country)
     if theme:
@@ -155,12 +154,13 @@ def hub_practices(*, words="", country=None, theme=None, kind="", call=None):
         practices = practices.filter(nomination__kind=kind)
     if call:
         practices = practices.filter(nomination__call=call)
-    return (
+    practices = (
         practices.select_related("nomination__country", "nomination__call", "nomination__decision")
-        .prefetch_related("nomination__themes")
+        .prefetch_related("nomination__themes", "translations")
         .order_by("-first_published_at", "-pk")
         .distinct()
     )
+    return practices_matching(practices, words)
 
 
 def exportable_calls(*, user):

@@ -243,17 +243,18 @@ def test_the_hub_costs_the_same_queries_for_one_or_many_practices(
     client, selected, call, countries, theme, lead, coordinator, django_assert_num_queries
 ):
     url = reverse("hub:list")
-    # The count, the page of practices with country, call and decision, their themes; the
-    # search form's countries, themes and calls.
-    with django_assert_num_queries(6):
+    # The count, the page of practices with country, call and decision, their themes and
+    # their translations (one query for the page, to show each in the visitor's language);
+    # the search form's countries, themes and calls.
+    with django_assert_num_queries(7):
         client.get(url)
     for _index in range(4):
         published(
             decided(NominationFactory(call=call, country=countries["ES"], themes=[theme]), lead),
             coordinator,
         )
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         page = client.get(url)
     assert len(page.context["page"]) == 5
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         client.get(reverse("hub:json"))
