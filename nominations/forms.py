@@ -124,17 +124,26 @@ class NominationForm(forms.ModelForm):
             choices=[("", "—"), *call.language_choices()],
             required=False,
         )
-        self.fields["title"].required = True
-        for name in REQUIRED_FOR_SUBMISSION:
-            self.fields[name].required = submitting
-        self.fields["themes"].required = submitting
         self.questions = list(call.questions.all())
         answers = self.instance.survey_answers if self.instance.pk else {}
         for question in self.questions:
             field = survey_field(question)
-            field.required = submitting and question.required
             field.initial = _initial_answer(question, answers.get(str(question.pk)))
             self.fields[f"{SURVEY_PREFIX}{question.pk}"] = field
+        #: The fields a draft may leave empty but a submission may not, marked * from
+        #: the first view on (the summary in English only counts for another language).
+        self.needed_to_submit = [
+            *REQUIRED_FOR_SUBMISSION,
+            "themes",
+            *(f"{SURVEY_PREFIX}{q.pk}" for q in self.questions if q.required),
+        ]
+        for name in self.needed_to_submit:
+            field = self.fields[name]
+            field.required = submitting
+            if not isinstance(field.widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                # A group of boxes says it in its legend instead (see _field.html).
+                field.widget.attrs["aria-required"] = "true"
+        self.fields["title"].required = True
 
     @property
     def survey_fields(self):
