@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from pathlib import Path
 
 from django import forms
@@ -62,6 +63,56 @@ def _upload_help():
     return _("PDF, image or document, up to %(size)s.") % {
         "size": filesizeformat(settings.ATTACHMENT_MAX_BYTES)
     }
+
+
+@dataclass
+class FormSection:
+    """One part of the nomination form, with what the saved draft still lacks in it."""
+
+    id: str
+    number: int
+    title: str
+    fields: list
+    needs_anything: bool
+    missing: int
+
+
+#: The nomination form's parts in order; the survey's questions come from the call.
+FORM_SECTIONS = (
+    (
+        "practice",
+        gettext_lazy("The practice"),
+        (
+            "title",
+            "kind",
+            "country",
+            "themes",
+            "year_started",
+            "language",
+            "summary",
+            "english_summary",
+        ),
+    ),
+    ("organisation", gettext_lazy("Organisation"), ("organisation", "organisation_sector")),
+    (
+        "problem",
+        gettext_lazy("Problem, target group and results"),
+        ("problem", "target_group", "results"),
+    ),
+    (
+        "transferability",
+        gettext_lazy("Transferability and links"),
+        ("transferability", "links"),
+    ),
+    ("survey", gettext_lazy("Survey questions"), ()),
+    ("attachments", gettext_lazy("Attachments"), ("attachment",)),
+    ("contact", gettext_lazy("Contact person"), ("contact_name", "contact_email")),
+    (
+        "consent",
+        gettext_lazy("Reviewers and consent"),
+        ("conflicts_declared", "consent_to_publish"),
+    ),
+)
 
 
 class NominationForm(forms.ModelForm):
@@ -145,13 +196,36 @@ class NominationForm(forms.ModelForm):
                 field.widget.attrs["aria-required"] = "true"
         self.fields["title"].required = True
 
-    @property
-    def survey_fields(self):
-        return [self[f"{SURVEY_PREFIX}{q.pk}"] for q in self.questions]
+    def sections(self, *, missing=None):
+        """The form's parts in order, each with its fields and what it still needs.
 
-    @property
-    def nomination_fields(self):
-        return [self[name] for name in self.Meta.fields]
+        ``missing`` is what the saved draft lacks (``nomination_missing``); without a
+        saved draft everything needed to submit is missing.
+        """
+        if missing is None:
+            missing_names = set(self.needed_to_submit)
+        else:
+            fields, questions = missing
+            missing_names = {*fields, *(f"{SURVEY_PREFIX}{q.pk}" for q in questions)}
+        survey = [f"{SURVEY_PREFIX}{q.pk}" for q in self.questions]
+        sections = []
+        for slug, title, names in FORM_SECTIONS:
+            if slug == "survey":
+                names = survey
+                if not names:
+                    continue
+            needed = [n for n in names if n in self.needed_to_submit or n in missing_names]
+            sections.append(
+                FormSection(
+                    id=f"section-{slug}",
+                    number=len(sections) + 1,
+                    title=title,
+                    fields=[self[name] for name in names],
+                    needs_anything=bool(needed),
+                    missing=sum(1 for n in names if n in missing_names),
+                )
+            )
+        return sections
 
     def clean_links(self):
         links = self.cleaned_data["links"]

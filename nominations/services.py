@@ -179,22 +179,33 @@ def nomination_attach(*, nomination, by, upload, content_type):
     )
 
 
+def nomination_missing(nomination):
+    """What still has to be filled in before the nomination can be submitted.
+
+    Returns the names of the model fields left empty and the required survey
+    questions left unanswered. The submit check and the form's section list both ask
+    it, so a section shown complete is one the submit check will not refuse.
+    """
+    fields = [name for name in REQUIRED_FOR_SUBMISSION if getattr(nomination, name) in (None, "")]
+    if not nomination.themes.exists():
+        fields.append("themes")
+    if nomination.language and nomination.language != "en" and not nomination.english_summary:
+        fields.append("english_summary")
+    answers = nomination.survey_answers
+    questions = [
+        question
+        for question in nomination.call.questions.all()
+        if question.required and answers.get(str(question.pk)) in (None, "", [])
+    ]
+    return fields, questions
+
+
 def nomination_missing_fields(nomination):
     """Labels of what still has to be filled in before the nomination can be submitted."""
-    missing = []
-    for name in REQUIRED_FOR_SUBMISSION:
-        value = getattr(nomination, name)
-        if value in (None, ""):
-            missing.append(str(Nomination._meta.get_field(name).verbose_name))
-    if not nomination.themes.exists():
-        missing.append(str(Nomination._meta.get_field("themes").verbose_name))
-    if nomination.language and nomination.language != "en" and not nomination.english_summary:
-        missing.append(str(Nomination._meta.get_field("english_summary").verbose_name))
-    answers = nomination.survey_answers
-    for question in nomination.call.questions.all():
-        if question.required and answers.get(str(question.pk)) in (None, "", []):
-            missing.append(question.text)
-    return missing
+    fields, questions = nomination_missing(nomination)
+    return [str(Nomination._meta.get_field(name).verbose_name) for name in fields] + [
+        question.text for question in questions
+    ]
 
 
 def nomination_reviews_complete(*, nomination):

@@ -39,6 +39,7 @@ from .services import (
     NominationError,
     nomination_attach,
     nomination_create,
+    nomination_missing,
     nomination_update,
     practice_draft,
     practice_publishable,
@@ -119,6 +120,9 @@ def _save_from_form(request, form, *, call, nomination=None):
 
 def _handle_nomination_form(request, *, call, nomination=None):
     submitting = request.method == "POST" and "submit" in request.POST
+    # Read before the form copies what was typed onto the instance: the section list
+    # tells what the saved draft lacks.
+    missing = nomination_missing(nomination) if nomination else None
     form = NominationForm(
         request.POST or None,
         request.FILES or None,
@@ -157,6 +161,7 @@ def _handle_nomination_form(request, *, call, nomination=None):
         "nominations/nomination_form.html",
         {
             "form": form,
+            "sections": form.sections(missing=missing),
             "call": call,
             "nomination": nomination,
             "changes_message": changes.last().message
