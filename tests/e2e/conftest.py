@@ -26,6 +26,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+#: A common phone held upright; below 60rem the header's menu folds behind a "Menu" button.
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 ARTIFACTS_DIR = Path(__file__).parent / "artifacts"
 DOC_IMAGES_DIR = Path(__file__).resolve().parents[2] / "docs" / "img"
 
@@ -87,6 +89,32 @@ def page(browser, live_server, request):
         page.screenshot(path=ARTIFACTS_DIR / f"{name}.png", full_page=True)
         (ARTIFACTS_DIR / f"{name}.html").write_text(page.content(), encoding="utf-8")
     context.close()
+
+
+def assert_no_sideways_scroll(page):
+    """Nothing on the page is wider than the window, so it never scrolls sideways."""
+    overflow = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
+    )
+    assert overflow["scroll"] <= overflow["inner"], (
+        f"{page.url} scrolls sideways: {overflow['scroll']} px wide, the window {overflow['inner']}"
+    )
+
+
+def open_menu_if_folded(page):
+    """Open the header's menu where a narrow screen folds it behind its "Menu" button.
+
+    On a wide screen static/js/menu.js has opened it already, and nothing is clicked.
+    Call it once the page whose menu is wanted has replaced the one before: while a
+    navigation is still on its way, it would open the menu of the page being left.
+    """
+    from .playwright_api import expect
+
+    page.wait_for_load_state("domcontentloaded")  # menu.js has run: the menu is as it stays
+    menu = page.locator("details.site-menu")
+    if menu.get_attribute("open") is None:
+        menu.locator("> summary").click()
+    expect(menu).to_have_attribute("open", "")
 
 
 @pytest.fixture

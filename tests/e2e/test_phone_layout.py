@@ -12,18 +12,18 @@ from nominations.models import Nomination
 from reviewers.models import Review
 from tests.factories import totp_code
 
+from .conftest import PHONE_VIEWPORT, assert_no_sideways_scroll, open_menu_if_folded
 from .playwright_api import expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
 #: A folded header is one row: the brand, the "Menu" button and the bell.
 MAX_HEADER_HEIGHT = 80
 
 
 @pytest.fixture
 def phone(page):
-    page.set_viewport_size(PHONE)
+    page.set_viewport_size(PHONE_VIEWPORT)
     return page
 
 
@@ -56,7 +56,7 @@ def sign_in(page, local_part, axe_check=None):
 def choose_language(page, language):
     """Switch the interface language the way a person does, through the header's form."""
     page.goto("/hub/")
-    page.locator("details.site-menu > summary").click()
+    open_menu_if_folded(page)
     page.get_by_label("Language").select_option(language)
     page.locator("form.language button").click()
     expect(page.locator("html")).to_have_attribute("lang", language)
@@ -64,10 +64,7 @@ def choose_language(page, language):
 
 def assert_fits_the_phone(page, axe_check):
     """Nothing wider than the screen, a folded one-row header, and no axe failure."""
-    overflow = page.evaluate(
-        "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth})"
-    )
-    assert overflow["scroll"] <= overflow["inner"], f"{page.url} is wider than the phone"
+    assert_no_sideways_scroll(page)
     expect(page.locator("details.site-menu")).not_to_have_attribute("open", "")
     header = page.locator("header.site-header").bounding_box()
     assert header["height"] <= MAX_HEADER_HEIGHT, f"{page.url}: header {header['height']} px"
