@@ -256,6 +256,11 @@ def selection_final_audience(*, call):
     )
 
 
+def may_lead_call(*, user, call):
+    """Admins, and the call's own leads: the board, its decisions and closing the selection."""
+    return user.is_authenticated and (user.is_staff or call.leads.filter(pk=user.pk).exists())
+
+
 # --- dashboards --------------------------------------------------------------------------
 
 

@@ -44,6 +44,7 @@ from .selectors import (
     can_act_on_task,
     dashboard_figures,
     may_assign_in_bulk,
+    may_lead_call,
     may_see_dashboard,
     nomination_viewer_role,
     open_tasks_for,
@@ -446,7 +447,7 @@ def review_remove_view(request, task_pk):
 def selection_board(request, call_pk):
     """The call's nominations in selection and decided, ranked, for its leads and admins."""
     call = get_object_or_404(Call, pk=call_pk)
-    if not (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()):
+    if not may_lead_call(user=request.user, call=call):
         raise Http404
     if request.method == "POST":
         return _board_decide(request, call)
@@ -548,7 +549,7 @@ def selection_finalise_view(request, call_pk):
     only shows this page again.
     """
     call = get_object_or_404(Call, pk=call_pk)
-    if not (request.user.is_staff or call.leads.filter(pk=request.user.pk).exists()):
+    if not may_lead_call(user=request.user, call=call):
         raise Http404
     if call.selection_finalised_at is not None:
         return redirect("workflow:board", call_pk=call.pk)
