@@ -4,14 +4,17 @@ Pure data in, data out: the services load ``Need`` and ``Candidate`` rows from
 the database and write the reviews; nothing here touches Django.
 
 The hard rules are never traded against anything. A candidate is *eligible* for
-a nomination only when they are from another country and organisation, have no
-conflict with it, read its language and are available; capacity bounds the
-reviews a candidate holds in the call. Within those rules, in this order:
+a nomination only when they are from another country and organisation (a blank
+organisation is no organisation: never a conflict), have no conflict with it,
+read its language and are available; capacity bounds the reviews a candidate
+holds in the call. Within those rules, in this order:
 
 1. **Coverage**: as many of the wanted reviews as the pool can give.
-2. **Countries**: a nomination with two or more reviewers gets them from at
-   least two countries whenever its eligible pool spans two countries and that
-   costs no coverage.
+2. **Countries**: the fewest *single-country* nominations, without costing
+   coverage (see ``single_country``): a nomination that gets a reviewer and
+   ends with two or more, all from one country, although its pool spans two
+   countries (the countries it holds, and those of its eligible candidates
+   with room left; a full reviewer cannot be given, so does not count).
 3. **A load cap**: no reviewer ends heavier than the heaviest load of the greedy
    one-at-a-time baseline (``greedy``), or than the lightest heaviest load that
    keeps the coverage, if that is more. (A cap is a bound every reviewer's load
@@ -156,6 +159,22 @@ def ineligibility(need, candidate):
     return None
 
 
+def single_country(need, candidates, given_countries):
+    """Whether ``need`` breaks the two-country rule when given reviewers from these countries.
+
+    ``given_countries`` lists the country of each reviewer given (one entry each). It
+    breaks when it is given someone, ends with two or more reviewers (those it holds
+    count), all from one country, and its pool spans two countries: the countries it
+    holds and those of its eligible candidates with room left.
+    """
+    held = set(need.countries_held)
+    ends_with = len(given_countries) + (1 if held else 0)
+    if not given_countries or ends_with < 2 or len(held | set(given_countries)) != 1:
+        return False
+    pool = held | {c.country_id for c in candidates if c.room and ineligibility(need, c) is None}
+    return len(pool) >= 2
+
+
 def shortfall_reason(need, candidates):
     """Name the constraint that ran out: the first one that leaves too few candidates."""
     remaining = list(candidates)
@@ -274,7 +293,8 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
     # for nominations it would leave short until coverage is whole.
     caps = {}
     for i, need in enumerate(needs):
-        caps.update(_country_caps(i, need, {candidates[j].country_id for j in eligible[i]}))
+        pool = {candidates[j].country_id for j in eligible[i] if candidates[j].room}
+        caps.update(_country_caps(i, need, pool))
     network = _Network(needs, candidates, edges, country_caps=caps)
     while caps and network.max_flow(ceiling) < coverage:
         used, _flow = network.min_cost_flow(ceiling)

@@ -15,7 +15,7 @@ from reviewers.matching import Candidate, Need, greedy, solve
 pytestmark = pytest.mark.unit
 
 LANGUAGES = ("en", "sv", "fr", "lv", "es")
-ORGANISATIONS = ("a", "b", "c")
+ORGANISATIONS = ("a", "b", "c", "")  # blank: no organisation, never a conflict
 THEMES = range(6)
 PROFILE = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -73,7 +73,7 @@ def allowed(need, candidate):
     """The hard rules, restated."""
     return (
         candidate.country_id != need.country_id
-        and candidate.organisation != need.organisation
+        and (not candidate.organisation or candidate.organisation != need.organisation)
         and candidate.user_id not in need.conflicted
         and candidate.user_id not in need.excluded
         and bool(need.languages & candidate.languages)
