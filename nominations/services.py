@@ -246,6 +246,41 @@ def practice_publishable(nomination):
     return ""
 
 
+class PublicTextChanged(NominationError):
+    """The page was drawn from a version of the public text that is no longer current."""
+
+    def __init__(self, message=None):
+        super().__init__(
+            message
+            or _(
+                "Another coordinator changed this practice a moment ago; "
+                "here is the text as it stands now."
+            )
+        )
+
+
+def practice_version(practice_or_translation):
+    """What a page sends back to say which version it was drawn from ("" before the first).
+
+    ``updated_at`` changes with every write, so a page drawn from an older version is
+    told (``PublicTextChanged``) rather than silently overwriting what came since.
+    """
+    if practice_or_translation is None or practice_or_translation.pk is None:
+        return ""
+    return practice_or_translation.updated_at.isoformat()
+
+
+def _public_text_lock(nomination):
+    """Serialise every write to one practice's public text on its nomination's row.
+
+    Create, save, publish, unpublish and translate all take this lock first, then read
+    the practice: so the row is created once, and each event is decided from the state
+    as it really is (the same lock ``publication_consent_withdraw`` takes). The
+    nomination is read again under the lock (consent, decision, cached practice).
+    """
+    nomination.refresh_from_db(from_queryset=Nomination.objects.select_for_update())
+
+
 def practice_draft(nomination):
     """The public text as it stands, or a first draft copied from the nomination."""
     existing = PublishedPractice.objects.filter(nomination=nomination).first()
@@ -268,14 +303,20 @@ def practice_draft(nomination):
 
 
 @transaction.atomic
-def practice_save(*, nomination, by, fields, publish=None):
+def practice_save(*, nomination, by, fields, publish=None, version=None):
     """Save the public text; ``publish`` True or False publishes or takes it out.
 
-    Every change is recorded in the nomination's history with who made it.
+    Every change is recorded in the nomination's history with who made it; "published"
+    and "unpublished" only when the state really changes. ``version`` is what the
+    coordinator's page was drawn from (``practice_version``); if another coordinator
+    wrote since, nothing is saved and ``PublicTextChanged`` says so. None skips the check.
     """
+    _public_text_lock(nomination)
     reason = practice_publishable(nomination)
     practice = practice_draft(nomination)
     existed = practice.pk is not None
+    if version is not None and version != practice_version(practice):
+        raise PublicTextChanged()
     # Text is kept only for what may be published; what is out may still be taken down.
     if reason and (publish or not existed):
         raise NominationError(reason)
@@ -285,6 +326,8 @@ def practice_save(*, nomination, by, fields, publish=None):
     was_published = practice.is_published
     if publish is not None:
         practice.is_published = publish
+    if existed and not changed and practice.is_published == was_published:
+        return practice
     if practice.is_published and practice.first_published_at is None:
         practice.first_published_at = timezone.now()
     practice.save()
@@ -328,16 +371,26 @@ def practice_translation_draft(practice, language):
 
 
 @transaction.atomic
-def practice_translation_save(*, practice, language, by, fields):
+def practice_translation_save(*, practice, language, by, fields, version=None):
     """Add or change the translation of a practice's public text into ``language``.
 
     A translation with neither title nor summary is taken away. The change is recorded
     in the nomination's history (language and fields), and the search copies rebuilt.
+    ``version`` is the translation's as the page was drawn (``practice_version``); if
+    another coordinator wrote since, nothing is saved and ``PublicTextChanged`` says so.
     """
+    _public_text_lock(practice.nomination)
     if language == practice.language or language not in dict(settings.LANGUAGES):
         raise NominationError(_("The public text cannot be translated into this language."))
     translation = practice_translation_draft(practice, language)
     existed = translation.pk is not None
+    if version is not None and version != practice_version(translation):
+        raise PublicTextChanged(
+            _(
+                "Another coordinator changed this translation a moment ago; "
+                "here is the translation as it stands now."
+            )
+        )
     if not fields["title"].strip() and not fields["summary"].strip():
         if not existed:
             return None

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -37,6 +38,7 @@ from .selectors import (
 from .services import (
     TRANSLATED_FIELDS,
     NominationError,
+    PublicTextChanged,
     nomination_attach,
     nomination_create,
     nomination_missing,
@@ -45,6 +47,7 @@ from .services import (
     practice_publishable,
     practice_translation_draft,
     practice_translation_save,
+    practice_version,
 )
 
 
@@ -296,8 +299,16 @@ def practice_public_edit(request, pk):
         publish = {"publish": True, "unpublish": False}.get(action)
         try:
             practice_public_save(
-                nomination=nomination, by=request.user, fields=form.cleaned_data, publish=publish
+                nomination=nomination,
+                by=request.user,
+                fields=form.cleaned_data,
+                publish=publish,
+                version=request.POST.get("version"),
             )
+        except PublicTextChanged as error:
+            # Another coordinator wrote first: show the text as it stands now.
+            practice = practice_draft(nomination)
+            form = _form_as_it_stands(PublicPracticeForm, practice, error)
         except NominationError as error:
             form.add_error(None, str(error))
         else:
@@ -309,11 +320,20 @@ def practice_public_edit(request, pk):
         {
             "nomination": nomination,
             "practice": practice,
+            "version": practice_version(practice),
             "form": form,
             "not_publishable": practice_publishable(nomination),
             "translations": _translation_languages(practice),
         },
     )
+
+
+def _form_as_it_stands(form_class, instance, error):
+    """``form_class`` filled with ``instance`` as saved, ``error`` above its fields."""
+    form = form_class(model_to_dict(instance, fields=form_class._meta.fields), instance=instance)
+    form.is_valid()
+    form.add_error(None, str(error))
+    return form
 
 
 def _translation_languages(practice):
@@ -345,15 +365,33 @@ def practice_translation_edit(request, pk, language):
     form = PracticeTranslationForm(request.POST or None, instance=translation)
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in TRANSLATED_FIELDS}
-        practice_translation_save(
-            practice=practice, language=language, by=request.user, fields=fields
-        )
-        messages.success(request, _("The translation is saved."))
-        return redirect("nominations:public", pk=nomination.pk)
+        try:
+            practice_translation_save(
+                practice=practice,
+                language=language,
+                by=request.user,
+                fields=fields,
+                version=request.POST.get("version"),
+            )
+        except PublicTextChanged as error:
+            # Another coordinator wrote first: show the translation as it stands now.
+            translation = practice_translation_draft(practice, language)
+            form = _form_as_it_stands(PracticeTranslationForm, translation, error)
+        except NominationError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The translation is saved."))
+            return redirect("nominations:public", pk=nomination.pk)
     return render(
         request,
         "nominations/practice_translation_form.html",
-        {"nomination": nomination, "practice": practice, "language": language, "form": form},
+        {
+            "nomination": nomination,
+            "practice": practice,
+            "language": language,
+            "version": practice_version(translation),
+            "form": form,
+        },
     )
 
 

@@ -440,12 +440,17 @@ def _decision_record(*, nomination, by, outcome, rationale, confirmed_by=None):
 
 
 @transaction.atomic
-def practice_public_save(*, nomination, by, fields, publish=None):
+def practice_public_save(*, nomination, by, fields, publish=None, version=None):
     """``practice_save``, and the nominator told once when their practice is first published."""
+    # The public text's lock (``practice_save`` takes it too), so "was it published" is
+    # read as it stands when this write goes ahead.
+    Nomination.objects.select_for_update().get(pk=nomination.pk)
     was_published = PublishedPractice.objects.filter(
         nomination=nomination, is_published=True
     ).exists()
-    practice = practice_save(nomination=nomination, by=by, fields=fields, publish=publish)
+    practice = practice_save(
+        nomination=nomination, by=by, fields=fields, publish=publish, version=version
+    )
     if practice.is_published and not was_published:
         notify(
             recipient=nomination.nominator,
