@@ -25,6 +25,11 @@ holds in the call. Within those rules, in this order:
 6. **Bids**, then an even spread below the bound (each further review on a
    reviewer costs a little more), break the remaining ties.
 
+Up to ``EXACT_EDGES`` eligible pairs, this order is solved exactly, as an
+integer program (CP-SAT) one level at a time (``_ExactModel``); above it, or if
+a level is not proved within ``EXACT_BUDGET``, by min-cost flows, which are
+exact on coverage but approximate the countries level with per-country caps.
+
 So the matcher is never worse than the baseline on either measure when both
 give the same coverage: the baseline's assignment fits under the cap, so the
 fit is at least the baseline's, and the heaviest load at most its. Without the
@@ -34,8 +39,10 @@ capacity. ``load_slack`` raises the cap by that many reviews.
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ortools.graph.python import max_flow, min_cost_flow
+from ortools.sat.python import cp_model
 
 #: Fit is a whole number from 0 (no shared theme) to FIT_SCALE (every theme covered).
 FIT_SCALE = 100
@@ -43,6 +50,11 @@ FIT_SCALE = 100
 # and one bid outweighs the whole spread term (bounded by reviews x capacity).
 _FIT_WEIGHT = 10**10
 _BID_WEIGHT = 10**6
+#: Up to this many eligible pairs (with room), the objective is solved exactly as an
+#: integer program; above it, by the min-cost flows below.
+EXACT_EDGES = 2_000
+#: CP-SAT's deterministic time budget per level (about seconds); beyond it, the flows.
+EXACT_BUDGET = 5.0
 
 
 class Reason:
@@ -284,6 +296,13 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
                 edges.append((i, j, fit(need, candidate), bid))
                 eligible[i].append(j)
     ceiling = max((c.capacity for c in candidates), default=0)
+    baseline = greedy(needs, candidates, bids=bids).max_load
+
+    useful = [edge for edge in edges if candidates[edge[1]].room]
+    if len(useful) <= EXACT_EDGES:
+        used = _ExactModel(needs, candidates, useful).solve(baseline=baseline, slack=load_slack)
+        if used is not None:
+            return _result(needs, candidates, _assignments(needs, candidates, used))
 
     # 1. Coverage, without the two-country rule: the most the pool can give.
     free = _Network(needs, candidates, edges, country_caps={})
@@ -308,7 +327,7 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
     # 3. The load cap: never heavier than the one-at-a-time baseline's heaviest load, nor
     # lighter than the lightest that keeps the coverage.
     lightest = _least(lambda bound: network.max_flow(bound) >= coverage, 0, ceiling)
-    cap = max(lightest, greedy(needs, candidates, bids=bids).max_load) + load_slack
+    cap = max(lightest, baseline) + load_slack
 
     # 4. The greatest fit within the cap, then 5. the lightest heaviest load that keeps it.
     best_fit = _total_fit(network.min_cost_flow(cap)[0], edges)
@@ -322,16 +341,135 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
     # 6. Bids, then an even spread, within that bound.
     used, flow = network.min_cost_flow(bound)
     assert flow == coverage, (flow, coverage)
-    assignments = [
+    used_edges = [edges[e] for e in sorted(used)]
+    return _result(needs, candidates, _assignments(needs, candidates, used_edges))
+
+
+def _assignments(needs, candidates, used_edges):
+    return [
         Assignment(
-            nomination_id=needs[edges[e][0]].nomination_id,
-            user_id=candidates[edges[e][1]].user_id,
-            fit=edges[e][2],
-            bid=edges[e][3],
+            nomination_id=needs[i].nomination_id,
+            user_id=candidates[j].user_id,
+            fit=fit_,
+            bid=bid,
         )
-        for e in sorted(used)
+        for i, j, fit_, bid in used_edges
     ]
-    return _result(needs, candidates, assignments)
+
+
+class _ExactModel:
+    """The whole objective as an integer program (CP-SAT), solved level by level.
+
+    Each level's optimum becomes a constraint before the next is optimised, so the
+    answer is exactly the documented lexicographic optimum. Used when the problem is
+    small enough to prove optimal quickly; ``solve`` returns None if a level is not
+    proved within the solver's deterministic time budget.
+    """
+
+    def __init__(self, needs, candidates, edges):
+        self.edges = edges  # only candidates with room: nobody else can be given
+        self.model = model = cp_model.CpModel()
+        self.x = [model.new_bool_var(f"x{e}") for e in range(len(edges))]
+        by_need, by_candidate = defaultdict(list), defaultdict(list)
+        for e, (i, j, _fit, _bid) in enumerate(edges):
+            by_need[i].append(e)
+            by_candidate[j].append(e)
+        for i, need in enumerate(needs):
+            model.add(sum(self.x[e] for e in by_need[i]) <= need.wanted)
+        top = max((max(c.capacity, c.load) for c in candidates), default=0)
+        self.heaviest = model.new_int_var(0, top, "heaviest")
+        self.spread = []
+        for j, candidate in enumerate(candidates):
+            model.add(self.heaviest >= candidate.load)
+            given = sum(self.x[e] for e in by_candidate[j])
+            if not by_candidate[j]:
+                continue
+            # One indicator per further review, filled in order: the k-th costs load + k.
+            steps = [model.new_bool_var(f"u{j}_{k}") for k in range(candidate.room)]
+            for earlier, later in pairwise(steps):
+                model.add_implication(later, earlier)
+            model.add(sum(steps) == given)
+            model.add(self.heaviest >= candidate.load + given)
+            self.spread += [(step, candidate.load + k + 1) for k, step in enumerate(steps)]
+        self.coverage = sum(self.x)
+        self.single = [
+            self._single_country(need, by_need[i], candidates) for i, need in enumerate(needs)
+        ]
+        self.single = [var for var in self.single if var is not None]
+        self.fit = sum(fit_ * self.x[e] for e, (_i, _j, fit_, _bid) in enumerate(edges))
+        self.bids = sum(bid * self.x[e] for e, (_i, _j, _fit, bid) in enumerate(edges))
+
+    def _single_country(self, need, own_edges, candidates):
+        """A 0/1 variable at least 1 when ``need`` is single-country (see ``single_country``)."""
+        held = set(need.countries_held)
+        by_country = defaultdict(list)
+        for e in own_edges:
+            by_country[candidates[self.edges[e][1]].country_id].append(self.x[e])
+        if len(held) >= 2 or len(held | set(by_country)) < 2:
+            return None
+        model = self.model
+        uses = {}
+        for country, xs in by_country.items():
+            uses[country] = model.new_bool_var("")
+            model.add_max_equality(uses[country], xs)
+        single = model.new_bool_var("")
+        if held:
+            (home,) = held
+            if home in uses:  # given someone, all from the country it holds
+                model.add(single >= uses[home] - sum(v for c, v in uses.items() if c != home))
+            return single
+        given = sum(v for xs in by_country.values() for v in xs)
+        two_or_more = model.new_bool_var("")
+        model.add(given <= 1 + need.wanted * two_or_more)
+        two_countries = model.new_bool_var("")
+        model.add(sum(uses.values()) >= 2 * two_countries)
+        model.add(single >= two_or_more - two_countries)
+        return single
+
+    def _optimise(self, expression, *, maximise):
+        if maximise:
+            self.model.maximize(expression)
+        else:
+            self.model.minimize(expression)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1  # the same answer for the same problem
+        solver.parameters.max_deterministic_time = EXACT_BUDGET
+        if solver.solve(self.model) != cp_model.OPTIMAL:
+            return None
+        self.model.clear_hints()
+        for var in self.x:
+            self.model.add_hint(var, solver.value(var))
+        self.solver = solver
+        return round(solver.objective_value)
+
+    def solve(self, *, baseline, slack):
+        """The used edges of the lexicographic optimum, or None if not proved in time."""
+        model = self.model
+        coverage = self._optimise(self.coverage, maximise=True)
+        if coverage is None:
+            return None
+        model.add(self.coverage == coverage)
+        singles = self._optimise(sum(self.single), maximise=False)
+        if singles is None:
+            return None
+        model.add(sum(self.single) <= singles)
+        lightest = self._optimise(self.heaviest, maximise=False)
+        if lightest is None:
+            return None
+        model.add(self.heaviest <= max(lightest, baseline) + slack)
+        for level, maximise in ((self.fit, True), (self.heaviest, False), (self.bids, True)):
+            value = self._optimise(level, maximise=maximise)
+            if value is None:
+                return None
+            if maximise:
+                model.add(level >= value)
+            else:
+                model.add(level <= value)
+        if self._optimise(sum(cost * step for step, cost in self.spread), maximise=False) is None:
+            return None
+        return [
+            edge for edge, var in zip(self.edges, self.x, strict=True) if self.solver.value(var)
+        ]
 
 
 def _least(holds, low, high):
