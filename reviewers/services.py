@@ -9,7 +9,7 @@ write its choice as reviews and record why a nomination is short.
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -241,7 +241,29 @@ def reviews_create(*, nomination, user_ids, replaces=None):
     return reviews
 
 
+#: First key of the advisory lock that makes one call's assignments one at a time.
+ASSIGNMENTS_LOCK_KEY = 7305001
+
+
+def call_assignments_lock(*, call_id):
+    """Hold the call's assignments until this transaction ends; take it before reading loads.
+
+    A reviewer's load is counted from committed reviews, and two assignments on
+    different nominations of a call hold different process locks: without this
+    both could count the same last free slot. Read after the lock, the loads
+    include whatever the previous holder committed. One lock per call, not row
+    locks on the chosen reviewers: dropping a reviewer found full and matching
+    again would lock further rows out of order, which can deadlock.
+    """
+    if not connection.in_atomic_block:
+        raise transaction.TransactionManagementError("Take the assignments lock in a transaction.")
+    if connection.vendor == "postgresql":  # SQLite already writes one transaction at a time
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ASSIGNMENTS_LOCK_KEY, call_id])
+
+
 def _match_one(nomination):
+    call_assignments_lock(call_id=nomination.call_id)
     needs, candidates, bids = matching_inputs(call=nomination.call, nominations=[nomination])
     (need,) = needs
     if need.wanted == 0:
@@ -249,6 +271,7 @@ def _match_one(nomination):
     return need, matching.solve([need], candidates, bids=bids)
 
 
+@transaction.atomic
 def reviews_assign(*, nomination):
     """Give the nomination the reviewers it still lacks; returns the new reviews.
 

@@ -8,6 +8,7 @@ a ``TaskUnavailable`` that says who was first.
 
 from contextlib import contextmanager
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
@@ -39,6 +40,7 @@ from notifications.services import nominator_notify, notify
 from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import (
+    call_assignments_lock,
     review_mark_declined,
     review_mark_submitted,
     review_scores_save,
@@ -78,7 +80,7 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
         if task.flow_task not in nodes or not permitted(user=user, task=task):
             raise PermissionDenied
         if task.status not in OPEN_TASK_STATUSES:
-            raise TaskUnavailable(task_unavailable_message(task))
+            raise TaskUnavailable(task_unavailable_message(task, user=user))
         yield task
 
 
@@ -112,7 +114,17 @@ def human_task(*, task_id, node, user):
         activation.execute()
 
 
-def task_unavailable_message(task):
+def task_unavailable_message(task, user=None):
+    """Why ``user`` can no longer act on ``task``: who finished it, or what ended it."""
+    removed_by = (task.data or {}).get("removed_by")
+    if task.status == STATUS.DONE and removed_by:
+        # The task's owner is the removed reviewer: "completed by" would name them.
+        if user is not None and user.pk == task.owner_id:
+            return _("A coordinator removed you from this review before you submitted it.")
+        return _("%(name)s removed this reviewer from the review on %(date)s.") % {
+            "name": user_display(get_user_model().objects.get(pk=removed_by)),
+            "date": timezone.localtime(task.finished).strftime("%Y-%m-%d %H:%M"),
+        }
     if task.status == STATUS.DONE and task.owner:
         return _("This task was already completed by %(name)s on %(date)s.") % {
             "name": user_display(task.owner),
@@ -515,6 +527,8 @@ def reviewer_add_by_hand(*, task_id, by, reviewer_id, confirmed=False):
     """
     with open_task_locked(task_id=task_id, nodes=FINDING_NODES, user=by) as task:
         nomination = task.process.nominationprocess.nomination
+        # Loads read after the call's lock: a slot taken meanwhile is refused as full.
+        call_assignments_lock(call_id=nomination.call_id)
         choice = next(
             (c for c in reviewer_choices(nomination=nomination) if c.user.pk == reviewer_id),
             None,
@@ -608,6 +622,7 @@ def reviewers_assign_in_bulk(*, by, pairs, additions=(), confirmed=False):
                 task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
             ) as task:
                 nomination = task.process.nominationprocess.nomination
+                call_assignments_lock(call_id=nomination.call_id)
                 choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
                 valid, by_hand = [], []
                 for reviewer_id, manual in dict(wanted).items():
@@ -669,7 +684,7 @@ def review_remove(*, task_id, by, reason):
             outcome=review.reviewer.email,
             message=reason,
         )
-        _task_complete(task, by)
+        _task_complete(task, by, removed_by=by.pk)
     return review
 
 

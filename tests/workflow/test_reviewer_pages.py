@@ -2,14 +2,23 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from nominations.accounts import user_display
 from nominations.models import Nomination
 from reviewers.models import Review
 from workflow.flows import NominationFlow
-from workflow.services import ScreeningDecision, nomination_screen, nomination_submit
+from workflow.services import (
+    ScreeningDecision,
+    TaskUnavailable,
+    nomination_screen,
+    nomination_submit,
+    review_remove,
+    review_submit,
+)
 
 from ..factories import NominationFactory, ReviewerFactory, UserFactory
-from .helpers import open_task, open_tasks
+from .helpers import full_scores, open_task, open_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -335,3 +344,38 @@ def test_only_the_nominations_coordinators_remove_a_reviewer(
 
     assert response.status_code == 404
     assert Review.objects.get(nomination=draft, reviewer=task.owner).status == "assigned"
+
+
+def test_a_reviewer_submitting_after_being_removed_is_told_a_coordinator_removed_them(
+    draft, coordinator, reviewers
+):
+    accepted(draft, coordinator)
+    task, _other = open_tasks(draft, NominationFlow.review)
+    review_remove(task_id=task.pk, by=coordinator, reason="Works with the nominator.")
+
+    with pytest.raises(TaskUnavailable) as submitted:
+        review_submit(task_id=task.pk, by=task.owner, scores=full_scores(draft.call), comment="")
+
+    assert str(submitted.value) == (
+        "A coordinator removed you from this review before you submitted it."
+    )
+    assert Review.objects.get(nomination=draft, reviewer=task.owner).status == "declined"
+
+
+def test_a_second_coordinator_removing_a_removed_reviewer_is_told_who_removed_them(
+    draft, coordinator, reviewers, countries
+):
+    accepted(draft, coordinator)
+    task, _other = open_tasks(draft, NominationFlow.review)
+    second = UserFactory(username="coordinator-se-2", first_name="Erik", last_name="Berg")
+    countries["SE"].coordinators.add(second)
+    review_remove(task_id=task.pk, by=coordinator, reason="Works with the nominator.")
+    task.refresh_from_db()
+
+    with pytest.raises(TaskUnavailable) as removed_again:
+        review_remove(task_id=task.pk, by=second, reason="A conflict.")
+
+    finished = timezone.localtime(task.finished).strftime("%Y-%m-%d %H:%M")
+    assert str(removed_again.value) == (
+        f"{user_display(coordinator)} removed this reviewer from the review on {finished}."
+    )
