@@ -69,6 +69,10 @@ def nomination_create(*, call, nominator, fields, themes, survey_answers, client
             return existing, False
     if not call.is_open():
         raise NominationError(_("This call is closed; nominations can no longer be made."))
+    if call.selection_finalised_at is not None:
+        raise NominationError(
+            _("The selection of this call is final; nominations can no longer be made.")
+        )
     nomination = Nomination.objects.create(
         call=call,
         nominator=nominator,

@@ -81,7 +81,16 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
             raise PermissionDenied
         if task.status not in OPEN_TASK_STATUSES:
             raise TaskUnavailable(task_unavailable_message(task, user=user))
+        selection_not_final(task.process.nominationprocess.nomination.call)
         yield task
+
+
+def selection_not_final(call):
+    """Refuse any step once ``call``'s selection is final: nothing changes after it."""
+    if call.selection_finalised_at is not None:
+        raise NominationError(
+            _("The selection of this call is final; its nominations can no longer change.")
+        )
 
 
 def _task_start(task, user):
@@ -141,6 +150,7 @@ def nomination_submit(*, nomination, by):
             raise PermissionDenied
         if nomination.stage != Nomination.Stage.DRAFT:
             raise NominationError(_("This nomination has already been submitted."))
+        selection_not_final(nomination.call)
         if not nomination.call.is_open():
             raise NominationError(_("This call is closed; nominations can no longer be submitted."))
         missing = nomination_missing_fields(nomination)
@@ -299,6 +309,13 @@ def selection_propose(*, task_id, by, outcome, rationale):
     _rationale_required(rationale)
     with open_task_locked(task_id=task_id, nodes=(NominationFlow.select,), user=by) as task:
         nomination = task.process.nominationprocess.nomination
+        if not nomination.call.require_two_leads:
+            raise NominationError(
+                _(
+                    "This call needs only one lead for each decision: decide it; there is "
+                    "nothing to propose."
+                )
+            )
         existing = (
             SelectionProposal.objects.select_for_update()
             .select_related("proposed_by")
@@ -425,6 +442,8 @@ def _rationale_required(rationale):
 
 
 def _decision_record(*, nomination, by, outcome, rationale, confirmed_by=None):
+    # A decision ends every proposal on the nomination, whoever made it.
+    SelectionProposal.objects.filter(nomination=nomination).delete()
     decision = SelectionDecision.objects.create(
         nomination=nomination,
         outcome=outcome,
@@ -600,15 +619,30 @@ def _bulk_refusal(choice, *, manual, confirmed):
     return ""
 
 
+def _bulk_permitted_or_refuse(*, by, task_ids):
+    """Refuse the whole confirmation, before anything is written, if a task is not ``by``'s."""
+    from .selectors import can_act_on_task
+
+    tasks = Task.objects.filter(pk__in=task_ids)
+    for task in tasks:
+        if task.flow_task != NominationFlow.find_reviewers or not can_act_on_task(
+            user=by, task=task
+        ):
+            raise PermissionDenied
+
+
 def reviewers_assign_in_bulk(*, by, pairs, additions=(), confirmed=False):
     """Confirm a bulk proposal, with the coordinator's own additions.
 
     ``pairs`` are the proposed (task id, reviewer id) the coordinator kept;
     ``additions`` the ones they chose by hand, which need ``confirmed`` when they
     break a soft rule. Every pair is checked again against the hard rules (the pool
-    may have changed since the preview); a broken one is refused and reported. A
-    nomination that then has all its reviewers goes on to peer review. Returns
-    ``(assigned, refused messages, nominations gone on)``.
+    may have changed since the preview); a broken one is refused and reported, and
+    so is any reviewer beyond what the nomination still wants (open and submitted
+    reviews count; kept pairs are taken before those added by hand). A nomination
+    that then has all its reviewers goes on to peer review. A task that is not the
+    coordinator's refuses the whole confirmation (``PermissionDenied``) and nothing
+    is saved. Returns ``(assigned, refused messages, nominations gone on)``.
     """
     by_task = {}
     for task_id, reviewer_id in pairs:
@@ -616,42 +650,57 @@ def reviewers_assign_in_bulk(*, by, pairs, additions=(), confirmed=False):
     for task_id, reviewer_id in additions:
         by_task.setdefault(task_id, []).append((reviewer_id, True))
     assigned, refused, gone_on = 0, [], 0
-    for task_id, wanted in by_task.items():
-        try:
-            with open_task_locked(
-                task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
-            ) as task:
-                nomination = task.process.nominationprocess.nomination
-                call_assignments_lock(call_id=nomination.call_id)
-                choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
-                valid, by_hand = [], []
-                for reviewer_id, manual in dict(wanted).items():
-                    choice = choices.get(reviewer_id)
-                    reason = _bulk_refusal(choice, manual=manual, confirmed=confirmed)
-                    if reason:
-                        refused.append(
-                            _("“%(title)s”: a chosen reviewer %(reason)s.")
-                            % {"title": nomination.title, "reason": reason}
-                        )
-                        continue
-                    (by_hand if manual else valid).append(choice)
-                reviews_create(nomination=nomination, user_ids=[c.user.pk for c in valid])
-                for choice in by_hand:
-                    Review.objects.create(nomination=nomination, reviewer=choice.user)
-                    event_record(
-                        nomination=nomination,
-                        action=Action.REVIEWER_ADDED_BY_HAND,
-                        actor=by,
-                        role=Role.COORDINATOR,
-                        outcome=f"{choice.user.email} ({choice.country.code})",
-                        message="; ".join(str(w) for w in choice.warnings),
+    with transaction.atomic():
+        _bulk_permitted_or_refuse(by=by, task_ids=list(by_task))
+        for task_id, wanted in by_task.items():
+            try:
+                with open_task_locked(
+                    task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
+                ) as task:
+                    nomination = task.process.nominationprocess.nomination
+                    call_assignments_lock(call_id=nomination.call_id)
+                    choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
+                    room = nomination.call.reviewers_per_nomination - (
+                        Review.objects.filter(
+                            nomination=nomination, status__in=HELD_STATUSES
+                        ).count()
                     )
-                assigned += len(valid) + len(by_hand)
-                if _has_all_reviewers(nomination):
-                    _task_complete(task, by)
-                    gone_on += 1
-        except TaskUnavailable:
-            refused.append(_("A nomination was dealt with by someone else meanwhile."))
+                    valid, by_hand = [], []
+                    for reviewer_id, manual in dict(wanted).items():
+                        choice = choices.get(reviewer_id)
+                        reason = _bulk_refusal(choice, manual=manual, confirmed=confirmed)
+                        if not reason and len(valid) + len(by_hand) >= room:
+                            reason = ngettext(
+                                "goes beyond the %(count)d reviewer the nomination wants",
+                                "goes beyond the %(count)d reviewers the nomination wants",
+                                nomination.call.reviewers_per_nomination,
+                            ) % {"count": nomination.call.reviewers_per_nomination}
+                        if reason:
+                            refused.append(
+                                _("“%(title)s”: a chosen reviewer %(reason)s.")
+                                % {"title": nomination.title, "reason": reason}
+                            )
+                            continue
+                        (by_hand if manual else valid).append(choice)
+                    reviews_create(nomination=nomination, user_ids=[c.user.pk for c in valid])
+                    for choice in by_hand:
+                        Review.objects.create(nomination=nomination, reviewer=choice.user)
+                        event_record(
+                            nomination=nomination,
+                            action=Action.REVIEWER_ADDED_BY_HAND,
+                            actor=by,
+                            role=Role.COORDINATOR,
+                            outcome=f"{choice.user.email} ({choice.country.code})",
+                            message="; ".join(str(w) for w in choice.warnings),
+                        )
+                    assigned += len(valid) + len(by_hand)
+                    if _has_all_reviewers(nomination):
+                        _task_complete(task, by)
+                        gone_on += 1
+            except TaskUnavailable:
+                refused.append(_("A nomination was dealt with by someone else meanwhile."))
+            except NominationError as error:
+                refused.append(str(error))
     return assigned, refused, gone_on
 
 
@@ -709,7 +758,12 @@ class SelectionNotReady(NominationError):
 
 @transaction.atomic
 def selection_finalise(*, call, by):
-    """A lead makes the call's selection final once every nomination is decided.
+    """A lead makes the call's selection final once the call is closed and all is decided.
+
+    The call must be closed (no new nomination can arrive) and every submitted
+    nomination decided or rejected; drafts left in a closed call can no longer be
+    submitted, so they do not hold the selection back. After it, nothing changes:
+    ``selection_not_final`` refuses every step on the call's nominations.
 
     Each nominator with a decision is told, once, through the outbox.
     """
@@ -718,6 +772,10 @@ def selection_finalise(*, call, by):
         raise PermissionDenied
     if call.selection_finalised_at is not None:
         raise NominationError(_("The selection of this call is already final."))
+    if call.closes_at > timezone.now():
+        raise NominationError(
+            _("This call is still open: new nominations may arrive until it closes.")
+        )
     from .selectors import undecided_nominations
 
     undecided = [nomination for nomination, _task in undecided_nominations(call=call)]

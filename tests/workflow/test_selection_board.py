@@ -1,5 +1,6 @@
 """The leads' selection board: ranking, disagreement, filters and who may open it."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -192,6 +193,8 @@ def test_the_selection_is_final_only_when_all_is_decided_and_then_nominators_are
         nomination=decided, outcome="national", rationale="Yes", decided_by=lead
     )
     NominationFactory(call=call, country=countries["LV"], title="Still a draft")
+    call.closes_at = call.opens_at + timedelta(days=1)  # closed: no draft can be submitted
+    call.save()
     client.force_login(lead)
     url = reverse("workflow:finalise", args=[call.pk])
 
