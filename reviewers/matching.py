@@ -41,6 +41,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 from ortools.sat.python import cp_model
 
@@ -212,71 +213,94 @@ def _passes(need, candidate, reason):
 
 
 class _Network:
-    """source -> nomination -> (nomination, country) -> reviewer -> sink."""
+    """source -> nomination -> (nomination, country) -> reviewer -> sink.
+
+    Built once (arcs added in bulk); only the reviewer -> sink capacities change with
+    the load bound, so each bisection step re-solves the same two solvers.
+    """
 
     def __init__(self, needs, candidates, edges, country_caps):
         self.needs = needs
         self.candidates = candidates
         self.edges = edges  # [(need index, candidate index, fit, bid)]
-        self.country_caps = country_caps  # (need index, country id) -> most reviewers from it
-        self.source, self.sink = 0, 1
-        self.need_node = {i: 2 + i for i in range(len(needs))}
-        next_node = 2 + len(needs)
-        self.candidate_node = {j: next_node + j for j in range(len(candidates))}
-        next_node += len(candidates)
-        self.group_node = {}
+        source, self.sink = 0, 1
+        self.source = source
+        need_node = [2 + i for i in range(len(needs))]
+        candidate_node = [2 + len(needs) + j for j in range(len(candidates))]
+        next_node = 2 + len(needs) + len(candidates)
+        group_node = {}
         for i, j, _fit, _bid in edges:
             key = (i, candidates[j].country_id)
-            if key not in self.group_node:
-                self.group_node[key] = next_node
+            if key not in group_node:
+                group_node[key] = next_node
                 next_node += 1
+        tails, heads, capacities, costs = [], [], [], []
 
-    def _arcs(self, bound, *, costs):
-        """Yield (tail, head, capacity, cost, edge index or None)."""
-        for i, need in enumerate(self.needs):
-            yield self.source, self.need_node[i], need.wanted, 0, None
-        for (i, country), node in self.group_node.items():
-            cap = self.country_caps.get((i, country), self.needs[i].wanted)
-            yield self.need_node[i], node, cap, 0, None
-        for index, (i, j, fit_, bid) in enumerate(self.edges):
-            cost = -(fit_ * _FIT_WEIGHT + bid * _BID_WEIGHT) if costs else 0
-            group = self.group_node[(i, self.candidates[j].country_id)]
-            yield group, self.candidate_node[j], 1, cost, index
-        for j, candidate in enumerate(self.candidates):
-            room = min(candidate.room, max(bound - candidate.load, 0))
-            if not costs:
-                yield self.candidate_node[j], self.sink, room, 0, None
-                continue
-            # One arc per further review, each dearer: the solver fills the lightest first.
-            for extra in range(room):
-                yield self.candidate_node[j], self.sink, 1, candidate.load + extra + 1, None
+        def arcs(tail, head, capacity, cost):
+            tails.append(tail)
+            heads.append(head)
+            capacities.append(capacity)
+            costs.append(cost)
+
+        for i, need in enumerate(needs):
+            arcs(source, need_node[i], need.wanted, 0)
+        for (i, country), node in group_node.items():
+            arcs(need_node[i], node, country_caps.get((i, country), needs[i].wanted), 0)
+        self.first_edge_arc = len(tails)
+        for i, j, fit_, bid in edges:
+            cost = -(fit_ * _FIT_WEIGHT + bid * _BID_WEIGHT)
+            arcs(group_node[(i, candidates[j].country_id)], candidate_node[j], 1, cost)
+        fixed = len(tails)
+
+        # Max flow: one sink arc per reviewer, as wide as the bound leaves them room.
+        self._max = max_flow.SimpleMaxFlow()
+        self._max.add_arcs_with_capacity(
+            np.array(tails + candidate_node, dtype=np.int64),
+            np.array(heads + [self.sink] * len(candidates), dtype=np.int64),
+            np.array(capacities + [0] * len(candidates), dtype=np.int64),
+        )
+        self._max_sink_arcs = np.arange(fixed, fixed + len(candidates), dtype=np.int32)
+        self._loads = np.array([c.load for c in candidates], dtype=np.int64)
+        self._rooms = np.array([c.room for c in candidates], dtype=np.int64)
+
+        # Min cost: one sink arc per further review, each dearer, so the lightest fill first;
+        # the bound opens those that end at or below it.
+        levels = [
+            (j, c.load + extra + 1) for j, c in enumerate(candidates) for extra in range(c.room)
+        ]
+        self._levels = np.array([level for _j, level in levels], dtype=np.int64)
+        self._cost = min_cost_flow.SimpleMinCostFlow()
+        self._cost.add_arcs_with_capacity_and_unit_cost(
+            np.array(tails + [candidate_node[j] for j, _level in levels], dtype=np.int64),
+            np.array(heads + [self.sink] * len(levels), dtype=np.int64),
+            np.array(capacities + [0] * len(levels), dtype=np.int64),
+            np.array(costs + [level for _j, level in levels], dtype=np.int64),
+        )
+        self._cost_sink_arcs = np.arange(fixed, fixed + len(levels), dtype=np.int32)
+        self._edge_arcs = np.arange(self.first_edge_arc, fixed, dtype=np.int32)
+        # The most the source could send; the solver sends as much of it as fits.
+        demand = sum(need.wanted for need in needs)
+        self._cost.set_node_supply(source, demand)
+        self._cost.set_node_supply(self.sink, -demand)
 
     def max_flow(self, bound):
-        solver = max_flow.SimpleMaxFlow()
-        for tail, head, capacity, _cost, _edge in self._arcs(bound, costs=False):
-            solver.add_arc_with_capacity(tail, head, capacity)
-        status = solver.solve(self.source, self.sink)
-        if status != solver.OPTIMAL:
+        rooms = np.minimum(self._rooms, np.maximum(bound - self._loads, 0))
+        self._max.set_arcs_capacity(self._max_sink_arcs, rooms)
+        status = self._max.solve(self.source, self.sink)
+        if status != self._max.OPTIMAL:
             raise RuntimeError(f"max flow failed: {status}")
-        return solver.optimal_flow()
+        return self._max.optimal_flow()
 
     def min_cost_flow(self, bound):
         """The assignment arcs used by a max flow of least cost, and the flow's size."""
-        solver = min_cost_flow.SimpleMinCostFlow()
-        edge_of_arc = {}
-        for tail, head, capacity, cost, edge in self._arcs(bound, costs=True):
-            arc = solver.add_arc_with_capacity_and_unit_cost(tail, head, capacity, cost)
-            if edge is not None:
-                edge_of_arc[arc] = edge
-        # The most the source could send; the solver sends as much of it as fits.
-        demand = sum(need.wanted for need in self.needs)
-        solver.set_node_supply(self.source, demand)
-        solver.set_node_supply(self.sink, -demand)
-        status = solver.solve_max_flow_with_min_cost()
-        if status != solver.OPTIMAL:
+        self._cost.set_arc_capacities(
+            self._cost_sink_arcs, (self._levels <= bound).astype(np.int64)
+        )
+        status = self._cost.solve_max_flow_with_min_cost()
+        if status != self._cost.OPTIMAL:
             raise RuntimeError(f"min cost flow failed: {status}")
-        used = [edge for arc, edge in edge_of_arc.items() if solver.flow(arc) > 0]
-        return used, solver.maximum_flow()
+        used = np.flatnonzero(self._cost.flows(self._edge_arcs) > 0).tolist()
+        return used, self._cost.maximum_flow()
 
 
 def solve(needs, candidates, *, bids=None, load_slack=0):
@@ -296,10 +320,14 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
                 edges.append((i, j, fit(need, candidate), bid))
                 eligible[i].append(j)
     ceiling = max((c.capacity for c in candidates), default=0)
-    baseline = greedy(needs, candidates, bids=bids).max_load
+    fits = {(needs[i].nomination_id, candidates[j].user_id): f for i, j, f, _bid in edges}
+    baseline = _greedy(needs, candidates, bids, fits).max_load
 
     useful = [edge for edge in edges if candidates[edge[1]].room]
-    if len(useful) <= EXACT_EDGES:
+    # One nomination alone is solved exactly by the flows: with its pool spanning two
+    # countries, capping each country at one fewer than it wants costs no coverage, and
+    # "not from one country" then means exactly those caps.
+    if len(needs) > 1 and len(useful) <= EXACT_EDGES:
         used = _ExactModel(needs, candidates, useful).solve(baseline=baseline, slack=load_slack)
         if used is not None:
             return _result(needs, candidates, _assignments(needs, candidates, used))
@@ -330,16 +358,25 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
     cap = max(lightest, baseline) + load_slack
 
     # 4. The greatest fit within the cap, then 5. the lightest heaviest load that keeps it.
-    best_fit = _total_fit(network.min_cost_flow(cap)[0], edges)
+    # Each bound's flow is solved once: the last step of the search is the answer.
+    flows = {}
+
+    def flow_under(bound):
+        if bound not in flows:
+            flows[bound] = network.min_cost_flow(bound)
+        return flows[bound]
+
+    best_fit = _total_fit(flow_under(cap)[0], edges)
 
     def keeps_fit(bound):
-        used, flow = network.min_cost_flow(bound)
+        used, flow = flow_under(bound)
         return flow == coverage and _total_fit(used, edges) >= best_fit
 
-    bound = _least(keeps_fit, lightest, cap)
+    # Fit and balance rarely pull apart, so the lightest bound is tried first.
+    bound = lightest if keeps_fit(lightest) else _least(keeps_fit, lightest + 1, cap)
 
     # 6. Bids, then an even spread, within that bound.
-    used, flow = network.min_cost_flow(bound)
+    used, flow = flow_under(bound)
     assert flow == coverage, (flow, coverage)
     used_edges = [edges[e] for e in sorted(used)]
     return _result(needs, candidates, _assignments(needs, candidates, used_edges))
@@ -385,7 +422,9 @@ class _ExactModel:
             if not by_candidate[j]:
                 continue
             # One indicator per further review, filled in order: the k-th costs load + k.
-            steps = [model.new_bool_var(f"u{j}_{k}") for k in range(candidate.room)]
+            # No more of them than the reviews they can be given.
+            further = min(candidate.room, len(by_candidate[j]))
+            steps = [model.new_bool_var(f"u{j}_{k}") for k in range(further)]
             for earlier, later in pairwise(steps):
                 model.add_implication(later, earlier)
             model.add(sum(steps) == given)
@@ -465,7 +504,8 @@ class _ExactModel:
                 model.add(level >= value)
             else:
                 model.add(level <= value)
-        if self._optimise(sum(cost * step for step, cost in self.spread), maximise=False) is None:
+        spread = sum(cost * step for step, cost in self.spread)
+        if self._optimise(spread, maximise=False) is None:
             return None
         return [
             edge for edge, var in zip(self.edges, self.x, strict=True) if self.solver.value(var)
@@ -509,14 +549,25 @@ def greedy(needs, candidates, *, bids=None):
 
     Prefers a country the nomination does not have yet, as the first rule did.
     """
-    bids = bids or {}
+    return _greedy(needs, candidates, bids or {}, fits=None)
+
+
+def _greedy(needs, candidates, bids, fits):
+    """``greedy``, with the fits of the eligible pairs already known (or None)."""
+    if fits is None:
+        fits = {
+            (need.nomination_id, c.user_id): fit(need, c)
+            for need in needs
+            for c in candidates
+            if ineligibility(need, c) is None
+        }
     loads = {c.user_id: c.load for c in candidates}
     assignments = []
     for need in needs:
-        pool = [c for c in candidates if ineligibility(need, c) is None]
+        pool = [c for c in candidates if (need.nomination_id, c.user_id) in fits]
         pool.sort(
             key=lambda c: (
-                -fit(need, c),
+                -fits[(need.nomination_id, c.user_id)],
                 -bids.get((need.nomination_id, c.user_id), 0),
                 loads[c.user_id],
                 c.user_id,
@@ -538,7 +589,7 @@ def greedy(needs, candidates, *, bids=None):
             Assignment(
                 nomination_id=need.nomination_id,
                 user_id=c.user_id,
-                fit=fit(need, c),
+                fit=fits[(need.nomination_id, c.user_id)],
                 bid=bids.get((need.nomination_id, c.user_id), 0),
             )
             for c in chosen
