@@ -650,57 +650,58 @@ def reviewers_assign_in_bulk(*, by, pairs, additions=(), confirmed=False):
     for task_id, reviewer_id in additions:
         by_task.setdefault(task_id, []).append((reviewer_id, True))
     assigned, refused, gone_on = 0, [], 0
-    with transaction.atomic():
-        _bulk_permitted_or_refuse(by=by, task_ids=list(by_task))
-        for task_id, wanted in by_task.items():
-            try:
-                with open_task_locked(
-                    task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
-                ) as task:
-                    nomination = task.process.nominationprocess.nomination
-                    call_assignments_lock(call_id=nomination.call_id)
-                    choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
-                    room = nomination.call.reviewers_per_nomination - (
-                        Review.objects.filter(
-                            nomination=nomination, status__in=HELD_STATUSES
-                        ).count()
-                    )
-                    valid, by_hand = [], []
-                    for reviewer_id, manual in dict(wanted).items():
-                        choice = choices.get(reviewer_id)
-                        reason = _bulk_refusal(choice, manual=manual, confirmed=confirmed)
-                        if not reason and len(valid) + len(by_hand) >= room:
-                            reason = ngettext(
-                                "goes beyond the %(count)d reviewer the nomination wants",
-                                "goes beyond the %(count)d reviewers the nomination wants",
-                                nomination.call.reviewers_per_nomination,
-                            ) % {"count": nomination.call.reviewers_per_nomination}
-                        if reason:
-                            refused.append(
-                                _("“%(title)s”: a chosen reviewer %(reason)s.")
-                                % {"title": nomination.title, "reason": reason}
-                            )
-                            continue
-                        (by_hand if manual else valid).append(choice)
-                    reviews_create(nomination=nomination, user_ids=[c.user.pk for c in valid])
-                    for choice in by_hand:
-                        Review.objects.create(nomination=nomination, reviewer=choice.user)
-                        event_record(
-                            nomination=nomination,
-                            action=Action.REVIEWER_ADDED_BY_HAND,
-                            actor=by,
-                            role=Role.COORDINATOR,
-                            outcome=f"{choice.user.email} ({choice.country.code})",
-                            message="; ".join(str(w) for w in choice.warnings),
+    # Every task must be the coordinator's before anything is written; then each nomination
+    # is one transaction of its own, so no more than one process lock (and the call's
+    # assignment lock after it) is ever held at once, the same order every assigning path
+    # takes them in: holding several would deadlock against a by-hand assignment.
+    _bulk_permitted_or_refuse(by=by, task_ids=list(by_task))
+    for task_id, wanted in by_task.items():
+        try:
+            with open_task_locked(
+                task_id=task_id, nodes=(NominationFlow.find_reviewers,), user=by
+            ) as task:
+                nomination = task.process.nominationprocess.nomination
+                call_assignments_lock(call_id=nomination.call_id)
+                choices = {c.user.pk: c for c in reviewer_choices(nomination=nomination)}
+                room = nomination.call.reviewers_per_nomination - (
+                    Review.objects.filter(nomination=nomination, status__in=HELD_STATUSES).count()
+                )
+                valid, by_hand = [], []
+                for reviewer_id, manual in dict(wanted).items():
+                    choice = choices.get(reviewer_id)
+                    reason = _bulk_refusal(choice, manual=manual, confirmed=confirmed)
+                    if not reason and len(valid) + len(by_hand) >= room:
+                        reason = ngettext(
+                            "goes beyond the %(count)d reviewer the nomination wants",
+                            "goes beyond the %(count)d reviewers the nomination wants",
+                            nomination.call.reviewers_per_nomination,
+                        ) % {"count": nomination.call.reviewers_per_nomination}
+                    if reason:
+                        refused.append(
+                            _("“%(title)s”: a chosen reviewer %(reason)s.")
+                            % {"title": nomination.title, "reason": reason}
                         )
-                    assigned += len(valid) + len(by_hand)
-                    if _has_all_reviewers(nomination):
-                        _task_complete(task, by)
-                        gone_on += 1
-            except TaskUnavailable:
-                refused.append(_("A nomination was dealt with by someone else meanwhile."))
-            except NominationError as error:
-                refused.append(str(error))
+                        continue
+                    (by_hand if manual else valid).append(choice)
+                reviews_create(nomination=nomination, user_ids=[c.user.pk for c in valid])
+                for choice in by_hand:
+                    Review.objects.create(nomination=nomination, reviewer=choice.user)
+                    event_record(
+                        nomination=nomination,
+                        action=Action.REVIEWER_ADDED_BY_HAND,
+                        actor=by,
+                        role=Role.COORDINATOR,
+                        outcome=f"{choice.user.email} ({choice.country.code})",
+                        message="; ".join(str(w) for w in choice.warnings),
+                    )
+                assigned += len(valid) + len(by_hand)
+                if _has_all_reviewers(nomination):
+                    _task_complete(task, by)
+                    gone_on += 1
+        except TaskUnavailable:
+            refused.append(_("A nomination was dealt with by someone else meanwhile."))
+        except NominationError as error:
+            refused.append(str(error))
     return assigned, refused, gone_on
 
 
