@@ -3,6 +3,7 @@ a translation is missing; outcomes in the history are worded when read, not when
 
 import importlib
 import io
+from datetime import timedelta
 
 import pytest
 from django.conf import settings
@@ -11,7 +12,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext
 from openpyxl import load_workbook
 
@@ -239,6 +240,7 @@ def test_an_email_names_the_call_as_translated_in_the_admin_in_the_recipients_la
     call, countries, lead, nominator, django_capture_on_commit_callbacks
 ):
     call.title_fr = "Bonnes pratiques 2027"
+    call.closes_at = timezone.now() - timedelta(days=1)  # a selection is final once closed
     call.save()
     Preference.objects.update_or_create(user=nominator, defaults={"language": "fr"})
     decided = NominationFactory(
