@@ -345,8 +345,20 @@ def test_a_nominator_idle_as_long_stays_signed_in(client, settings):
     assert signed_in_user_id(client) == nominator.pk
 
 
-def test_the_session_cookie_lives_two_weeks(settings):
-    assert settings.SESSION_COOKIE_AGE == 14 * 24 * 60 * 60
+def test_a_remembered_sign_in_keeps_its_cookie_two_weeks_and_another_until_the_browser_closes():
+    nominator = person("nominator", mfa=False)
+    remembered, forgotten = Client(), Client()
+
+    kept = remembered.post(
+        reverse("account_login"),
+        {"login": nominator.email, "password": PASSWORD, "remember": "on"},
+    )
+    passing = forgotten.post(
+        reverse("account_login"), {"login": nominator.email, "password": PASSWORD}
+    )
+
+    assert kept.cookies["sessionid"]["max-age"] == 14 * 24 * 60 * 60
+    assert passing.cookies["sessionid"]["max-age"] == ""  # a browser-session cookie
 
 
 def test_signing_out_other_sessions_ends_the_other_browsers_session():
