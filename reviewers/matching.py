@@ -27,8 +27,10 @@ holds in the call. Within those rules, in this order:
 
 Up to ``EXACT_EDGES`` eligible pairs, this order is solved exactly, as an
 integer program (CP-SAT) one level at a time (``_ExactModel``); above it, or if
-a level is not proved within ``EXACT_BUDGET``, by min-cost flows, which are
-exact on coverage but approximate the countries level with per-country caps.
+a level is not proved within ``EXACT_BUDGET``, by min-cost flows (``_Network``),
+where the two-country rule is a cost level between coverage and fit: exact
+whenever every nomination is filled, blind to a nomination left short with two
+or more reviewers from one country.
 
 So the matcher is never worse than the baseline on either measure when both
 give the same coverage: the baseline's assignment fits under the cap, so the
@@ -47,10 +49,6 @@ from ortools.sat.python import cp_model
 
 #: Fit is a whole number from 0 (no shared theme) to FIT_SCALE (every theme covered).
 FIT_SCALE = 100
-# Weights that make the costs lexicographic: one point of fit outweighs every bid,
-# and one bid outweighs the whole spread term (bounded by reviews x capacity).
-_FIT_WEIGHT = 10**10
-_BID_WEIGHT = 10**6
 #: Up to this many eligible pairs (with room), the objective is solved exactly as an
 #: integer program; above it, by the min-cost flows below.
 EXACT_EDGES = 2_000
@@ -148,11 +146,20 @@ class Result:
 
 def fit(need, candidate):
     """Share of the nomination's theme weight the candidate is expert in, 0..FIT_SCALE."""
+    return _fit_for(need)(candidate.expertise)
+
+
+def _fit_for(need):
+    """``fit`` for one nomination, as a function of a candidate's expertise (for many)."""
     total = sum(need.themes.values())
     if not total:
-        return 0
-    covered = sum(weight for theme, weight in need.themes.items() if theme in candidate.expertise)
-    return round(FIT_SCALE * covered / total)
+        return lambda expertise: 0
+    themes = tuple(need.themes.items())
+
+    def fit_of(expertise):
+        return round(FIT_SCALE * sum(w for theme, w in themes if theme in expertise) / total)
+
+    return fit_of
 
 
 def ineligibility(need, candidate):
@@ -215,6 +222,12 @@ def _passes(need, candidate, reason):
 class _Network:
     """source -> nomination -> (nomination, country) -> reviewer -> sink.
 
+    The two-country rule is a cost level above fit: a (nomination, country) arc carries
+    up to ``wanted - 1`` reviews free, and the one review that would fill the nomination
+    from that country alone crosses a *penalty arc*, dearer than all the fit there is.
+    So a max flow of least cost has the most reviews, then the fewest nominations filled
+    from one country, then the greatest fit, then bids, then spread.
+
     Built once (arcs added in bulk); only the reviewer -> sink capacities change with
     the load bound, so each bisection step re-solves the same two solvers.
     """
@@ -234,6 +247,10 @@ class _Network:
             if key not in group_node:
                 group_node[key] = next_node
                 next_node += 1
+        levels = [
+            (j, c.load + extra + 1) for j, c in enumerate(candidates) for extra in range(c.room)
+        ]
+        weights = _Weights(needs, levels, nodes=next_node)
         tails, heads, capacities, costs = [], [], [], []
 
         def arcs(tail, head, capacity, cost):
@@ -244,11 +261,16 @@ class _Network:
 
         for i, need in enumerate(needs):
             arcs(source, need_node[i], need.wanted, 0)
+        penalty_arcs = []
         for (i, country), node in group_node.items():
-            arcs(need_node[i], node, country_caps.get((i, country), needs[i].wanted), 0)
+            free = country_caps.get((i, country), needs[i].wanted)
+            arcs(need_node[i], node, free, 0)
+            if free < needs[i].wanted:
+                penalty_arcs.append(len(tails))
+                arcs(need_node[i], node, needs[i].wanted - free, weights.country)
         self.first_edge_arc = len(tails)
         for i, j, fit_, bid in edges:
-            cost = -(fit_ * _FIT_WEIGHT + bid * _BID_WEIGHT)
+            cost = -(fit_ * weights.fit + bid * weights.bid)
             arcs(group_node[(i, candidates[j].country_id)], candidate_node[j], 1, cost)
         fixed = len(tails)
 
@@ -265,19 +287,17 @@ class _Network:
 
         # Min cost: one sink arc per further review, each dearer, so the lightest fill first;
         # the bound opens those that end at or below it.
-        levels = [
-            (j, c.load + extra + 1) for j, c in enumerate(candidates) for extra in range(c.room)
-        ]
         self._levels = np.array([level for _j, level in levels], dtype=np.int64)
         self._cost = min_cost_flow.SimpleMinCostFlow()
         self._cost.add_arcs_with_capacity_and_unit_cost(
             np.array(tails + [candidate_node[j] for j, _level in levels], dtype=np.int64),
             np.array(heads + [self.sink] * len(levels), dtype=np.int64),
             np.array(capacities + [0] * len(levels), dtype=np.int64),
-            np.array(costs + [level for _j, level in levels], dtype=np.int64),
+            np.array(costs + [level * weights.spread for _j, level in levels], dtype=np.int64),
         )
         self._cost_sink_arcs = np.arange(fixed, fixed + len(levels), dtype=np.int32)
         self._edge_arcs = np.arange(self.first_edge_arc, fixed, dtype=np.int32)
+        self._penalty_arcs = np.array(penalty_arcs, dtype=np.int32)
         # The most the source could send; the solver sends as much of it as fits.
         demand = sum(need.wanted for need in needs)
         self._cost.set_node_supply(source, demand)
@@ -292,7 +312,10 @@ class _Network:
         return self._max.optimal_flow()
 
     def min_cost_flow(self, bound):
-        """The assignment arcs used by a max flow of least cost, and the flow's size."""
+        """A max flow of least cost under ``bound``: (used assignment arcs, size, penalties).
+
+        ``penalties`` is the number of nominations filled from one country.
+        """
         self._cost.set_arc_capacities(
             self._cost_sink_arcs, (self._levels <= bound).astype(np.int64)
         )
@@ -300,7 +323,42 @@ class _Network:
         if status != self._cost.OPTIMAL:
             raise RuntimeError(f"min cost flow failed: {status}")
         used = np.flatnonzero(self._cost.flows(self._edge_arcs) > 0).tolist()
-        return used, self._cost.maximum_flow()
+        penalties = (
+            int(self._cost.flows(self._penalty_arcs).sum()) if len(self._penalty_arcs) else 0
+        )
+        return _Flow(used=used, size=self._cost.maximum_flow(), penalties=penalties)
+
+
+@dataclass(frozen=True)
+class _Flow:
+    used: list  # indexes of the assignment arcs used
+    size: int  # reviews given
+    penalties: int  # nominations filled from one country although their pool has two
+
+
+class _Weights:
+    """Cost weights that make one min-cost flow lexicographic, sized to the problem.
+
+    Each level's weight exceeds the most the levels below it can add up to, so one
+    filled single-country nomination outweighs all the fit, one point of fit all the
+    bids, one bid the whole spread. Sized from the problem rather than fixed, so they
+    stay inside what the solver accepts: it scales costs by the node count, and refuses
+    (BAD_COST_RANGE) when the dearest arc times the nodes nears 2**62.
+    """
+
+    def __init__(self, needs, levels, *, nodes):
+        demand = sum(need.wanted for need in needs)
+        heaviest = max((level for _j, level in levels), default=0)
+        self.spread = 1
+        self.bid = demand * heaviest + 1
+        self.fit = self.bid * (2 * demand + 1)  # bids are 0, 1 or 2 per review
+        self.country = self.fit * (FIT_SCALE * demand + 1)
+        if self.country * nodes >= 2**60:
+            # A call far larger than any seen: give up the spread term (the load bound
+            # still keeps loads level) rather than overflow.
+            self.spread, self.bid = 0, 1
+            self.fit = 2 * demand + 1
+            self.country = self.fit * (FIT_SCALE * demand + 1)
 
 
 def solve(needs, candidates, *, bids=None, load_slack=0):
@@ -312,73 +370,70 @@ def solve(needs, candidates, *, bids=None, load_slack=0):
     bids = bids or {}
     needs = [need for need in needs if need.wanted > 0]
     edges = []
-    eligible = defaultdict(list)  # need index -> candidate indexes
+    pools = [set() for _need in needs]  # countries of eligible candidates with room
+    rooms = [candidate.room for candidate in candidates]
     for i, need in enumerate(needs):
+        fit_of = _fit_for(need)
         for j, candidate in enumerate(candidates):
             if ineligibility(need, candidate) is None:
                 bid = bids.get((need.nomination_id, candidate.user_id), 0)
-                edges.append((i, j, fit(need, candidate), bid))
-                eligible[i].append(j)
+                edges.append((i, j, fit_of(candidate.expertise), bid))
+                if rooms[j]:
+                    pools[i].add(candidate.country_id)
     ceiling = max((c.capacity for c in candidates), default=0)
     fits = {(needs[i].nomination_id, candidates[j].user_id): f for i, j, f, _bid in edges}
     baseline = _greedy(needs, candidates, bids, fits).max_load
 
-    useful = [edge for edge in edges if candidates[edge[1]].room]
-    # One nomination alone is solved exactly by the flows: with its pool spanning two
-    # countries, capping each country at one fewer than it wants costs no coverage, and
-    # "not from one country" then means exactly those caps.
+    useful = [edge for edge in edges if rooms[edge[1]]]
     if len(needs) > 1 and len(useful) <= EXACT_EDGES:
         used = _ExactModel(needs, candidates, useful).solve(baseline=baseline, slack=load_slack)
         if used is not None:
             return _result(needs, candidates, _assignments(needs, candidates, used))
 
-    # 1. Coverage, without the two-country rule: the most the pool can give.
-    free = _Network(needs, candidates, edges, country_caps={})
-    coverage = free.max_flow(ceiling)
-
-    # 2. The two-country rule where the eligible pool spans two countries, lifted again
-    # for nominations it would leave short until coverage is whole.
     caps = {}
     for i, need in enumerate(needs):
-        pool = {candidates[j].country_id for j in eligible[i] if candidates[j].room}
-        caps.update(_country_caps(i, need, pool))
+        caps.update(_country_caps(i, need, pools[i]))
     network = _Network(needs, candidates, edges, country_caps=caps)
-    while caps and network.max_flow(ceiling) < coverage:
-        used, _flow = network.min_cost_flow(ceiling)
-        got = defaultdict(int)
-        for edge in used:
-            got[edges[edge][0]] += 1
-        short = {i for (i, _country) in caps if got[i] < needs[i].wanted}
-        caps = {key: cap for key, cap in caps.items() if short and key[0] not in short}
-        network = _Network(needs, candidates, edges, country_caps=caps)
-
-    # 3. The load cap: never heavier than the one-at-a-time baseline's heaviest load, nor
-    # lighter than the lightest that keeps the coverage.
-    lightest = _least(lambda bound: network.max_flow(bound) >= coverage, 0, ceiling)
-    cap = max(lightest, baseline) + load_slack
-
-    # 4. The greatest fit within the cap, then 5. the lightest heaviest load that keeps it.
-    # Each bound's flow is solved once: the last step of the search is the answer.
     flows = {}
 
     def flow_under(bound):
+        # Each bound's flow is solved once: the last step of a search is the answer.
         if bound not in flows:
             flows[bound] = network.min_cost_flow(bound)
         return flows[bound]
 
-    best_fit = _total_fit(flow_under(cap)[0], edges)
+    # 1. Coverage: the most reviews the pool can give (a max flow, cheap), and the
+    # lightest bound that still gives them all.
+    coverage = network.max_flow(ceiling)
+    lowest = _least(lambda bound: network.max_flow(bound) >= coverage, 0, ceiling)
+    # 2. The fewest nominations filled from one country: none, if that bound's flow of
+    # least cost manages it, and otherwise what the flow without a bound manages.
+    singles = flow_under(lowest).penalties and flow_under(ceiling).penalties
 
-    def keeps_fit(bound):
-        used, flow = flow_under(bound)
-        return flow == coverage and _total_fit(used, edges) >= best_fit
+    def keeps(bound, *, fit_=None):
+        if network.max_flow(bound) < coverage:  # the cheap test first
+            return False
+        flow = flow_under(bound)
+        return flow.penalties <= singles and (fit_ is None or _total_fit(flow.used, edges) >= fit_)
 
+    # 3. The load cap: never heavier than the one-at-a-time baseline's heaviest load, nor
+    # lighter than the lightest that keeps levels 1 and 2.
+    lightest = lowest if keeps(lowest) else _least(keeps, lowest + 1, ceiling)
+    cap = min(max(lightest, baseline) + load_slack, ceiling)
+
+    # 4. The greatest fit within the cap, then 5. the lightest heaviest load that keeps it.
     # Fit and balance rarely pull apart, so the lightest bound is tried first.
-    bound = lightest if keeps_fit(lightest) else _least(keeps_fit, lightest + 1, cap)
+    best_fit = _total_fit(flow_under(cap).used, edges)
+    if keeps(lightest, fit_=best_fit):
+        bound = lightest
+    else:
+        bound = _least(lambda bound: keeps(bound, fit_=best_fit), lightest + 1, cap)
+    # A reviewer already heavier than the bound sets the heaviest load anyway: below
+    # that, a lower bound would only narrow the choice for the bids and the spread.
+    bound = max(bound, min(max((c.load for c in candidates), default=0), cap))
 
-    # 6. Bids, then an even spread, within that bound.
-    used, flow = flow_under(bound)
-    assert flow == coverage, (flow, coverage)
-    used_edges = [edges[e] for e in sorted(used)]
+    # 6. Bids, then an even spread, within that bound: already the flow's lower costs.
+    used_edges = [edges[e] for e in sorted(flow_under(bound).used)]
     return _result(needs, candidates, _assignments(needs, candidates, used_edges))
 
 
@@ -528,10 +583,12 @@ def _total_fit(used, edges):
 
 
 def _country_caps(i, need, eligible_countries):
-    """Caps per country that leave room for a second country, where the pool has one.
+    """How many reviews each country gives ``need`` before the penalty arc, where its pool
+    has two countries.
 
-    With no reviewer yet, no country may give all of them; with reviewers from one
-    country, that country may not give all the new ones. Two countries held: no caps.
+    With no reviewer yet, a country giving all of them fills it from one country; with
+    reviewers from one country, that country giving all the new ones does. Two countries
+    held: no caps.
     """
     held = set(need.countries_held)
     if len(held) >= 2 or need.wanted + len(held) < 2:

@@ -9,12 +9,14 @@ optimum before the next. On every generated problem the matcher must reach each 
 """
 
 from collections import defaultdict
+from unittest.mock import patch
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
 
+from reviewers import matching
 from reviewers.matching import Candidate, Need, greedy, solve
 
 pytestmark = pytest.mark.unit
@@ -26,25 +28,27 @@ ORACLE = settings(max_examples=500, deadline=None, suppress_health_check=[Health
 
 
 @st.composite
-def problems(draw):
+def problems(draw, *, generous=False):
     """(needs, candidates, bids): up to 10 reviewers in up to 3 countries, up to 8 nominations.
 
     Small pools in few countries, so nominations are often left short, reviewers full or
     already loaded, and the two-country rule has to be traded between nominations.
+    ``generous`` pools (more room, everyone reads English) usually fill every nomination.
     """
-    countries = draw(st.integers(1, 3))
+    countries = draw(st.integers(2 if generous else 1, 3))
     candidates = []
     for user_id in range(1, draw(st.integers(1, 10)) + 1):
-        capacity = draw(st.integers(0, 4))
+        capacity = draw(st.integers(2, 5) if generous else st.integers(0, 4))
         candidates.append(
             Candidate(
                 user_id=user_id,
                 country_id=draw(st.integers(1, countries)),
                 organisation=draw(st.sampled_from(ORGANISATIONS)),
-                languages=frozenset(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1))),
+                languages=frozenset(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1)))
+                | ({"en"} if generous else set()),
                 expertise=frozenset(draw(st.sets(st.sampled_from(THEMES)))),
                 capacity=capacity,
-                load=draw(st.integers(0, capacity)),
+                load=draw(st.integers(0, 1 if generous else capacity)),
             )
         )
     user_ids = [c.user_id for c in candidates]
@@ -58,11 +62,14 @@ def problems(draw):
                 nomination_id=nomination_id,
                 country_id=draw(st.integers(1, countries + 1)),
                 organisation=draw(st.sampled_from(ORGANISATIONS)),
-                languages=frozenset(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1))),
+                languages=frozenset(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1)))
+                | ({"en"} if generous else set()),
                 themes={t: draw(st.integers(1, 2)) for t in draw(st.sets(st.sampled_from(THEMES)))},
-                wanted=draw(st.integers(1, 4)),
+                wanted=draw(st.integers(1, 3 if generous else 4)),
                 excluded=frozenset(draw(st.sets(st.sampled_from(user_ids), max_size=2))),
-                conflicted=frozenset(draw(st.sets(st.sampled_from(user_ids), max_size=2))),
+                conflicted=frozenset(
+                    draw(st.sets(st.sampled_from(user_ids), max_size=1 if generous else 2))
+                ),
                 countries_held=frozenset(held),
             )
         )
@@ -250,6 +257,36 @@ def test_the_matcher_reaches_the_exact_optimum_on_every_level(problem, load_slac
     )
 
 
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(problems(generous=True), st.integers(0, 1))
+def test_the_flows_for_large_calls_reach_the_optimum_when_every_nomination_is_filled(
+    problem, load_slack
+):
+    # Large calls (beyond EXACT_EDGES eligible pairs) are solved by min-cost flows, where
+    # the two-country rule is a cost level: exact as long as no nomination is left short.
+    needs, candidates, bids = problem
+    optimum = oracle(needs, candidates, bids, load_slack=load_slack)
+    assume(optimum["coverage"] == sum(need.wanted for need in needs))
+
+    with patch.object(matching, "EXACT_EDGES", -1):
+        assert matched(needs, candidates, bids, load_slack=load_slack) == optimum
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems())
+def test_the_flows_for_large_calls_never_cost_coverage(problem):
+    needs, candidates, bids = problem
+
+    with patch.object(matching, "EXACT_EDGES", -1):
+        coverage = matched(needs, candidates, bids)["coverage"]
+
+    assert coverage == oracle(needs, candidates, bids)["coverage"]
+
+
 # --- examples -----------------------------------------------------------------------------
 
 
@@ -296,3 +333,29 @@ def test_blank_organisations_are_never_a_conflict():
     result = solve([need], [reviewer(1, 1, capacity=1)])
 
     assert [a.user_id for a in result.assignments] == [1]
+
+
+def test_coverage_comes_first_even_when_it_fills_a_nomination_from_one_country():
+    # n1 wants 2 and may have a1, a2 (country A) or b1 (B); n2 wants 1 and only b1 reads
+    # it. Three reviews need n1 <- a1, a2: one single-country nomination, and no shortfall.
+    pool = [reviewer(1, 1, capacity=1), reviewer(2, 1, capacity=1), reviewer(3, 2, capacity=1)]
+    needs = [
+        nomination(1, wanted=2),
+        Need(
+            nomination_id=2,
+            country_id=9,
+            organisation="",
+            languages=frozenset({"en"}),
+            wanted=1,
+            conflicted=frozenset({1, 2}),
+        ),
+    ]
+
+    for exact_edges in (matching.EXACT_EDGES, -1):  # the integer program, then the flows
+        with patch.object(matching, "EXACT_EDGES", exact_edges):
+            result = solve(needs, pool)
+
+        assert {n: {a.user_id for a in result.for_nomination(n)} for n in (1, 2)} == {
+            1: {1, 2},
+            2: {3},
+        }
