@@ -470,6 +470,7 @@ def selection_board(request, call_pk):
         "workflow/selection_board.html",
         {
             "call": call,
+            "still_open": call.closes_at > timezone.now(),
             "form": form,
             "criteria": criteria,
             "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
@@ -566,6 +567,7 @@ def selection_finalise_view(request, call_pk):
         "workflow/selection_finalise.html",
         {
             "call": call,
+            "still_open": call.closes_at > timezone.now(),
             "undecided": _undecided_with_links(call=call, user=request.user),
             "nominators": selection_final_audience(call=call),
         },

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from nominations.models import Nomination, SelectionDecision, SelectionProposal
 from nominations.selectors import target_warnings
@@ -223,9 +224,36 @@ def test_the_selection_is_final_only_when_all_is_decided_and_then_nominators_are
     assert "Not selected" in emails[undecided.nominator.email].body
 
 
+def closed(call):
+    call.opens_at = timezone.now() - timedelta(days=30)
+    call.closes_at = timezone.now() - timedelta(days=1)
+    call.save()
+    return call
+
+
+def test_while_the_call_is_open_nothing_offers_to_make_the_selection_final(
+    client, call, countries, lead
+):
+    decided = reviewed(call, countries["SE"], [[4, 4, 4]], title="SE", stage="decided")
+    SelectionDecision.objects.create(
+        nomination=decided, outcome="national", rationale="Yes", decided_by=lead
+    )
+    client.force_login(lead)
+    url = reverse("workflow:finalise", args=[call.pk])
+
+    board = client.get(reverse("workflow:board", args=[call.pk])).content.decode()
+    page = client.get(url).content.decode()
+
+    for html in (board, page):
+        assert "This call is still open: new nominations may arrive until it closes." in html
+    assert f'href="{url}"' not in board
+    assert 'name="confirm"' not in page
+
+
 def test_making_the_selection_final_asks_first_and_says_who_will_be_told(
     client, call, countries, lead
 ):
+    closed(call)
     for code in ("SE", "FR"):
         decided = reviewed(call, countries[code], [[4, 4, 4]], title=code, stage="decided")
         SelectionDecision.objects.create(
@@ -250,6 +278,7 @@ def test_a_refused_selection_names_the_undecided_nominations_with_links(
     client, call, countries, lead, two_in_selection
 ):
     first, _second = two_in_selection
+    closed(call)
     in_review = NominationFactory(
         call=call, country=countries["LV"], title="Latvian in review", stage="review"
     )
