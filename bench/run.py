@@ -4,6 +4,9 @@
 2. Messages sent per second through a real Celery worker to a local SMTP sink.
 3. Reviewer matching for a call of 1,000 nominations x 3 reviewers over 150
    reviewers, beside the greedy one-at-a-time baseline (no database needed).
+4. A nomination's whole lifecycle through Nomflow's services, statements per
+   step and lifecycles per second, interleaved with plain viewflow running a
+   flow of the same shape (bench/plainflow).
 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nomflow_bench) names
 the benchmark's own database: it is created if missing and every table in it
@@ -309,7 +312,46 @@ def report_matching(result):
         print(result["profile"])
 
 
-def summary(reminders, send, matching=None):
+def report_lifecycle(result):
+    rates = ", ".join(f"{r:.1f}" for r in result["nomflow_rates"])
+    plain_rates = ", ".join(f"{r:.1f}" for r in result["plain_rates"])
+    _print_pairs(
+        "A nomination's lifecycle, beside plain viewflow of the same shape",
+        [
+            (
+                "data",
+                f"one call, {result['reviewers']} reviewers in 4 countries, 3 reviewers per "
+                f"nomination, {result['criteria']} criteria, 2 coordinators, 1 lead",
+            ),
+            ("built in", f"{result['built_seconds']:.1f} s"),
+            (
+                "rounds",
+                f"{result['rounds']} x {result['lifecycles']} lifecycles of each, alternating",
+            ),
+            ("Nomflow", f"{result['nomflow']:.1f} lifecycles/s (median of {rates})"),
+            ("plain viewflow", f"{result['plain']:.1f} lifecycles/s (median of {plain_rates})"),
+        ],
+    )
+    for title, steps in (
+        ("Nomflow", result["nomflow_steps"]),
+        ("plain viewflow", result["plain_steps"]),
+    ):
+        print(f"\n  {title}: statements per step")
+        for name, count, kinds in steps:
+            detail = ", ".join(f"{kind} {n}" for kind, n in sorted(kinds.items()))
+            print(f"    {name:<10} {count:>4}  ({detail})")
+        print(f"    {'total':<10} {sum(c for _n, c, _k in steps):>4}")
+
+
+def lifecycle_line(result):
+    """The benchmark's one-line verdict; ``--only lifecycle`` ends with it."""
+    return (
+        f"lifecycle: {result['nomflow_queries']} queries, {result['nomflow']:.1f}/s, "
+        f"plain viewflow {result['plain']:.1f}/s, ratio {result['nomflow'] / result['plain']:.2f}"
+    )
+
+
+def summary(reminders, send, matching=None, lifecycle=None):
     print("\n== Summary (markdown)\n")
     print("| benchmark | figure |")
     print("| --- | --- |")
@@ -341,6 +383,15 @@ def summary(reminders, send, matching=None):
                 f"{f['total_fit']:,}, load max {f['max_load']} / min {f['min_load']}, "
                 f"{f['assigned']:,} of {f['wanted']:,} reviews |"
             )
+    if lifecycle:
+        print(
+            f"| lifecycle (draft to decision), Nomflow | {lifecycle['nomflow_queries']} "
+            f"statements, {lifecycle['nomflow']:.1f}/s |"
+        )
+        print(
+            f"| lifecycle, plain viewflow of the same shape | {lifecycle['plain_queries']} "
+            f"statements, {lifecycle['plain']:.1f}/s |"
+        )
 
 
 def main(argv=None):
@@ -355,8 +406,14 @@ def main(argv=None):
         "0 reconnects to the database for every task)",
     )
     parser.add_argument(
-        "--only", choices=["reminders", "send", "matching"], help="run one benchmark"
+        "--only",
+        choices=["reminders", "send", "matching", "lifecycle"],
+        help="run one benchmark",
     )
+    parser.add_argument(
+        "--lifecycles", type=int, default=30, help="lifecycles of each per round (default 30)"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
     parser.add_argument("--verbose", action="store_true", help="query plan and profile too")
     args = parser.parse_args(argv)
 
@@ -399,9 +456,9 @@ def main(argv=None):
         ],
     )
 
-    from bench import matching, reminder_sweep, send_throughput
+    from bench import lifecycle, matching, reminder_sweep, send_throughput
 
-    reminders = send = matched = None
+    reminders = send = matched = lifecycled = None
     if args.only in (None, "reminders"):
         reminders = reminder_sweep.run(tasks=args.tasks, verbose=args.verbose)
         report_reminders(reminders, verbose=args.verbose)
@@ -415,8 +472,13 @@ def main(argv=None):
     if args.only is None:
         matched = matching.run(verbose=args.verbose)
         report_matching(matched)
-    summary(reminders, send, matched)
+    if args.only in (None, "lifecycle"):
+        lifecycled = lifecycle.run(lifecycles=args.lifecycles, rounds=args.rounds)
+        report_lifecycle(lifecycled)
+    summary(reminders, send, matched, lifecycled)
     print(f"\nWhole run: {time.perf_counter() - started:.0f} s; load average now {_load()}")
+    if lifecycled:
+        print(lifecycle_line(lifecycled))
     return 0 if send is None or (send["all_received"] and send["duplicates"] == 0) else 1
 
 
