@@ -62,7 +62,7 @@ class CallAdmin(MissingTranslationsMixin, TranslationAdmin):
         "reviewers_per_nomination",
         "missing_translations_column",
     ]
-    filter_horizontal = ["themes", "leads"]
+    filter_horizontal = ["themes", "leads", "selection_escalation_people"]
     inlines = [RubricCriterionInline, SurveyQuestionInline]
     readonly_fields = ["missing_translations"]
     fieldsets = [
@@ -79,7 +79,7 @@ class CallAdmin(MissingTranslationsMixin, TranslationAdmin):
                 ]
             },
         ),
-        (_("Dates"), {"fields": ["opens_at", "closes_at"]}),
+        (_("Dates"), {"fields": ["opens_at", "closes_at", "time_zone"]}),
         (
             _("Stages"),
             {
@@ -105,7 +105,16 @@ class CallAdmin(MissingTranslationsMixin, TranslationAdmin):
                 ]
             },
         ),
-        (_("Reminders"), {"fields": ["reminder_days", "escalation_grace_days"]}),
+        (
+            _("Reminders"),
+            {
+                "fields": [
+                    "reminder_days",
+                    "escalation_grace_days",
+                    "selection_escalation_people",
+                ]
+            },
+        ),
         (_("Personal data"), {"fields": ["retention_days"]}),
     ]
 

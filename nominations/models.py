@@ -6,11 +6,12 @@ a fifth partner country or a new theme is an admin action, never a code change.
 
 import dataclasses
 import uuid
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone, translation
@@ -76,6 +77,20 @@ def default_reminder_days():
     return [7, 1]
 
 
+def default_time_zone():
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value):
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("%(value)s is not a time zone we know, e.g. Europe/Stockholm."),
+            params={"value": value},
+        ) from None
+
+
 class Call(models.Model):
     """One nomination round with its stages' time limits, rubric and survey."""
 
@@ -89,8 +104,18 @@ class Call(models.Model):
     themes = models.ManyToManyField(Theme, related_name="calls", verbose_name=_("themes"))
     opens_at = models.DateTimeField(_("opens at"))
     closes_at = models.DateTimeField(_("closes at"))
-    # Each stage's deadline is counted from the moment its task is created, so
-    # a nomination submitted late in the call gets the same time as an early one.
+    # Each stage's deadline is counted from the day its task is created, so a
+    # nomination submitted late in the call gets the same time as an early one.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text=_(
+            "Deadlines are whole days in this time zone: a task is due at the end of its "
+            "last day, e.g. Europe/Riga."
+        ),
+    )
     screening_days = models.PositiveSmallIntegerField(_("days for national screening"), default=14)
     revision_days = models.PositiveSmallIntegerField(
         _("days for the nominator's changes"), default=14
@@ -157,8 +182,19 @@ class Call(models.Model):
         _("days overdue before escalating"),
         default=3,
         help_text=_(
-            "An overdue review is then reported to the national coordinators, "
-            "an overdue screening to the leads."
+            "An overdue review or nominator's change is then reported to the national "
+            "coordinators, an overdue screening or search for reviewers to the leads, an "
+            "overdue selection to the people named below."
+        ),
+    )
+    selection_escalation_people = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="selection_escalations",
+        verbose_name=_("overdue selections go to"),
+        help_text=_(
+            "Who follows up a selection still overdue after the grace period. "
+            "If nobody is named, the site's administrators."
         ),
     )
     retention_days = models.PositiveIntegerField(
