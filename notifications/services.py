@@ -7,13 +7,15 @@ redelivery or a sweep never sends it twice; the sweep sends whatever a broker
 outage kept from being dispatched.
 """
 
+import contextlib
 import logging
+import threading
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -56,46 +58,142 @@ def notify(*, recipient, kind, key, context, path="", in_site=True):
     """Record a message for ``recipient`` and send it once the transaction commits.
 
     ``key`` identifies the message among all others: calling ``notify`` twice
-    with the same key records and sends it once. Returns the message.
+    with the same key records and sends it once. Returns the message, or None
+    inside ``outbox_batch``, which writes it with the step's other messages.
     """
-    existing = Message.objects.filter(idempotency_key=key).first()
-    if existing is not None:
-        return existing
+    wanted = {
+        "recipient": recipient,
+        "kind": kind,
+        "key": key,
+        "context": context,
+        "path": path,
+        "in_site": in_site,
+    }
+    batch = getattr(_batches, "open", None)
+    if batch is not None:
+        batch.append(wanted)
+        return None
+    written = messages_write([wanted])
+    if written:
+        return written[0]
+    # Written before (a retry, or another run at the same moment): that one stands.
+    return Message.objects.get(idempotency_key=key)
+
+
+_batches = threading.local()
+
+
+@contextlib.contextmanager
+def outbox_batch():
+    """Collect every ``notify`` of the block and write them together as it ends.
+
+    A workflow step tells several people (the nominator, a pool of coordinators, each
+    new reviewer); one batch writes all of their messages in three statements. Leaving
+    the block with an exception writes nothing. Nested batches join the outermost.
+    """
+    if getattr(_batches, "open", None) is not None:
+        yield
+        return
+    _batches.open = []
     try:
-        with transaction.atomic():
-            return _message_create(
-                recipient=recipient, kind=kind, key=key, context=context, path=path, in_site=in_site
+        yield
+        wanted = _batches.open
+    finally:
+        _batches.open = None
+    messages_write(wanted)
+
+
+def messages_write(wanted):
+    """Write messages (dicts of ``notify``'s arguments) at once; returns those new.
+
+    Each recipient's preference is read once for all their messages (and created on
+    their first). The messages go in one ``INSERT … ON CONFLICT DO NOTHING`` on the
+    idempotency key, so a key written before — or by a transaction committing at the
+    same moment — is skipped without a savepoint; their in-site notifications go in
+    one more statement, and each pending message is dispatched after commit.
+    """
+    if not wanted:
+        return []
+    recipients = {item["recipient"].pk: item["recipient"] for item in wanted}
+    preferences = {p.user_id: p for p in Preference.objects.filter(user_id__in=recipients)}
+    missing = [Preference(user=user) for pk, user in recipients.items() if pk not in preferences]
+    if missing:
+        Preference.objects.bulk_create(missing, ignore_conflicts=True)
+        preferences.update({p.user_id: p for p in missing})
+    messages, titles = [], {}
+    for item in wanted:
+        recipient, kind, path = item["recipient"], item["kind"], item["path"]
+        preference = preferences[recipient.pk]
+        language = preference.language or settings.LANGUAGE_CODE
+        # Paths only: links are made absolute when the email is rendered (``email_links``).
+        context = {**item["context"], "path": path}
+        with translation.override(language):
+            subject = render_to_string(
+                f"notifications/email/{kind}_subject.txt",
+                {**email_links(context, language=language), "recipient": recipient},
+            ).strip()
+        messages.append(
+            Message(
+                idempotency_key=item["key"],
+                kind=kind,
+                recipient=recipient,
+                to_email=recipient.email,
+                language=language,
+                subject=subject[:300],
+                context=context,
+                status=_initial_status(kind=kind, recipient=recipient, preference=preference),
             )
-    except IntegrityError:
-        # Two runs wrote the same message at the same moment; the other one won.
-        return Message.objects.get(idempotency_key=key)
-
-
-def _message_create(*, recipient, kind, key, context, path, in_site):
-    preference = preference_for(recipient)
-    language = preference.language or settings.LANGUAGE_CODE
-    # Paths only: links are made absolute when the email is rendered (``email_links``).
-    context = {**context, "path": path}
-    with translation.override(language):
-        subject = render_to_string(
-            f"notifications/email/{kind}_subject.txt",
-            {**email_links(context, language=language), "recipient": recipient},
-        ).strip()
-    message = Message.objects.create(
-        idempotency_key=key,
-        kind=kind,
-        recipient=recipient,
-        to_email=recipient.email,
-        language=language,
-        subject=subject[:300],
-        context=context,
-        status=_initial_status(kind=kind, recipient=recipient, preference=preference),
+        )
+        if item["in_site"]:
+            titles[item["key"]] = (subject, path)
+    # The same key twice in one batch is one message, as two calls of ``notify`` would be.
+    messages = list({message.idempotency_key: message for message in reversed(messages)}.values())
+    messages.reverse()
+    ids = _messages_insert_new(messages)
+    written = [message for message in messages if message.idempotency_key in ids]
+    for message in written:
+        message.pk = ids[message.idempotency_key]
+        message._state.adding = False
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=message.recipient,
+                message=message,
+                title=titles[message.idempotency_key][0],
+                path=titles[message.idempotency_key][1],
+            )
+            for message in written
+            if message.idempotency_key in titles
+        ]
     )
-    if in_site:
-        Notification.objects.create(recipient=recipient, message=message, title=subject, path=path)
-    if message.status == Message.Status.PENDING:
-        transaction.on_commit(lambda: message_dispatch(message_id=message.pk))
-    return message
+    for message in written:
+        if message.status == Message.Status.PENDING:
+            transaction.on_commit(partial(message_dispatch, message_id=message.pk))
+    return written
+
+
+def _messages_insert_new(messages):
+    """INSERT the messages, skipping keys already written; returns {key: id} of the new ones."""
+    fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    # Only quoted names from the model's options go into the text; every value is a parameter.
+    sql = (
+        f"INSERT INTO {quote(Message._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(field.column) for field in fields)}) "
+        f"VALUES {', '.join([row] * len(messages))} "
+        f"ON CONFLICT ({quote(Message._meta.get_field('idempotency_key').column)}) DO NOTHING "
+        f"RETURNING {quote(Message._meta.pk.column)}, "
+        f"{quote(Message._meta.get_field('idempotency_key').column)}"
+    )
+    params = [
+        field.get_db_prep_save(field.pre_save(message, add=True), connection)
+        for message in messages
+        for field in fields
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {key: pk for pk, key in cursor.fetchall()}
 
 
 def message_dispatch(*, message_id):
@@ -116,6 +214,7 @@ def message_dispatch(*, message_id):
 
 def due_date(value, *, language):
     """A due date (an ISO datetime) as the recipient reads it: the site's day, their words."""
+from zoneinfo import ZoneInfo
     moment = timezone.localtime(datetime.fromisoformat(value), ZoneInfo(settings.TIME_ZONE))
     with translation.override(language):
         return date_format(moment, "DATE_FORMAT")
@@ -268,20 +367,21 @@ def notifications_mark_read(*, user, notification_ids=None):
 
 def task_assigned_notify(*, task, nomination, node, recipients):
     """Tell whoever must act (a person, or every member of a pool) about a new task."""
-    for user in recipients:
-        notify(
-            recipient=user,
-            kind=Message.Kind.TASK_ASSIGNED,
-            key=f"task:{task.pk}:{user.pk}",
-            context={
-                "node": node,
-                "nomination_title": nomination.title,
-                "nomination_id": nomination.pk,
-                "country": nomination.country.name if nomination.country_id else "",
-                "due_at": task.scheduled.isoformat() if task.scheduled else "",
-            },
-            path=f"/tasks/{task.pk}/",
-        )
+    with outbox_batch():
+        for user in recipients:
+            notify(
+                recipient=user,
+                kind=Message.Kind.TASK_ASSIGNED,
+                key=f"task:{task.pk}:{user.pk}",
+                context={
+                    "node": node,
+                    "nomination_title": nomination.title,
+                    "nomination_id": nomination.pk,
+                    "country": nomination.country.name if nomination.country_id else "",
+                    "due_at": task.scheduled.isoformat() if task.scheduled else "",
+                },
+                path=f"/tasks/{task.pk}/",
+            )
 
 
 def nominator_notify(*, nomination, kind, key, message="", outcome=""):

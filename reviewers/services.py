@@ -323,12 +323,19 @@ def review_scores_save(*, review, scores, comment):
     ``scores`` maps a rubric criterion's id to ``(score or None, comment)``.
     """
     review.comment = comment
-    for criterion_id, (score, criterion_comment) in scores.items():
-        CriterionScore.objects.update_or_create(
-            review=review,
-            criterion_id=criterion_id,
-            defaults={"score": score, "comment": criterion_comment},
-        )
+    # One INSERT ... ON CONFLICT DO UPDATE for every criterion, rather than a read, a
+    # savepoint and a write each: the unique (review, criterion) pair decides new or changed.
+    CriterionScore.objects.bulk_create(
+        [
+            CriterionScore(
+                review=review, criterion_id=criterion_id, score=score, comment=criterion_comment
+            )
+            for criterion_id, (score, criterion_comment) in scores.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["review", "criterion"],
+        update_fields=["score", "comment"],
+    )
 
 
 @transaction.atomic

@@ -36,7 +36,7 @@ from nominations.services import (
 )
 from nominations.translation import texts_by_language
 from notifications.models import Message
-from notifications.services import nominator_notify, notify
+from notifications.services import nominator_notify, notify, outbox_batch
 from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import (
@@ -75,8 +75,12 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
     process_id = Task.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
     if process_id is None:
         raise TaskUnavailable(_("This task does not exist any more."))
-    with transaction.atomic(), NominationFlow.lock(process_id):
-        task = Task.objects.select_related("owner").get(pk=task_id)
+    # The lock's own transaction is the step's (no savepoint inside an outer one); the
+    # messages of the whole step are written together just before it commits.
+    with NominationFlow.lock(process_id), outbox_batch():
+        task = Task.objects.select_related(
+            "owner", "process__nominationprocess__nomination__call"
+        ).get(pk=task_id)
         if task.flow_task not in nodes or not permitted(user=user, task=task):
             raise PermissionDenied
         if task.status not in OPEN_TASK_STATUSES:
@@ -144,8 +148,12 @@ def task_unavailable_message(task, user=None):
 
 def nomination_submit(*, nomination, by):
     """Freeze a complete draft and start its process while the call is open."""
-    with transaction.atomic():
-        nomination = Nomination.objects.select_for_update().get(pk=nomination.pk)
+    with transaction.atomic(), outbox_batch():
+        nomination = (
+            Nomination.objects.select_for_update(of=("self",))
+            .select_related("call", "nominator")
+            .get(pk=nomination.pk)
+        )
         if nomination.nominator_id != by.pk:
             raise PermissionDenied
         if nomination.stage != Nomination.Stage.DRAFT:
