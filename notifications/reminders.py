@@ -9,6 +9,7 @@ tasks gets one message listing them all.
 import hashlib
 from collections import defaultdict
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,32 +18,34 @@ from viewflow.workflow.models import Task
 
 from nominations.accounts import user_display
 from nominations.models import Call, Country
-from workflow.deadlines import OPEN_TASK_STATUSES
+from workflow import actors
+from workflow.actors import ACTORS
+from workflow.deadlines import OPEN_TASK_STATUSES, calendar_shift
 from workflow.flows import NominationFlow
 
 from .models import Message, ReminderLog
 from .services import notify
 
-NODE_NAMES = {
-    str(NominationFlow.screen): "screen",
-    str(NominationFlow.revise): "revise",
-    str(NominationFlow.review): "review",
-    str(NominationFlow.select): "select",
-    str(NominationFlow.find_reviewers): "find_reviewers",
-    str(NominationFlow.find_replacement): "find_replacement",
-}
+NODE_NAMES = {str(getattr(NominationFlow, name)): name for name in ACTORS}
 
 
-def due_points(*, due, now, reminder_days, grace_days):
-    """The reminder points of a task that have come by ``now``, most urgent last."""
+def due_points(*, due, now, reminder_days, grace_days, created=None, time_zone="UTC"):
+    """The reminder points of a task that have come by ``now``, most urgent last.
+
+    "before:<k>" comes k calendar days before the due moment (in the call's time zone),
+    and never if that is before the task was ``created``: a task shorter than k days
+    is not reminded k days ahead. "overdue" comes at the due moment, "escalation" the
+    call's grace days after it.
+    """
     points = [
         f"before:{days}"
         for days in sorted(reminder_days, reverse=True)
-        if due - timedelta(days=days) <= now < due
+        if (moment := calendar_shift(due, days=-days, time_zone=time_zone)) <= now < due
+        and (created is None or moment >= created)
     ]
     if now >= due:
         points.append("overdue")
-    if now >= due + timedelta(days=grace_days):
+    if now >= calendar_shift(due, days=grace_days, time_zone=time_zone):
         points.append("escalation")
     return points
 
@@ -52,6 +55,11 @@ def _key(prefix, user_id, pairs):
     return f"{prefix}:{user_id}:{digest}"
 
 
+def _horizon(now, max_days):
+    # A day more than the longest offset: a calendar week may be an hour longer than 7 x 24 h.
+    return now + timedelta(days=max_days + 1)
+
+
 def _open_candidates(now, max_days):
     """Open human tasks whose earliest reminder point may have come, as plain rows."""
     return (
@@ -59,12 +67,13 @@ def _open_candidates(now, max_days):
             flow_task_type="HUMAN",
             status__in=OPEN_TASK_STATUSES,
             scheduled__isnull=False,
-            scheduled__lte=now + timedelta(days=max_days),
+            scheduled__lte=_horizon(now, max_days),
         )
         .order_by("pk")
         .values_list(
             "pk",
             "scheduled",
+            "created",
             "flow_task",
             "owner_id",
             "process__nominationprocess__nomination_id",
@@ -81,7 +90,7 @@ def _logged_points(now, max_days):
         ReminderLog.objects.filter(
             task__flow_task_type="HUMAN",
             task__status__in=OPEN_TASK_STATUSES,
-            task__scheduled__lte=now + timedelta(days=max_days),
+            task__scheduled__lte=_horizon(now, max_days),
         ).values_list("task_id", "point")
     )
 
@@ -100,31 +109,66 @@ def _name_holders(escalations):
             ]
 
 
+class _Directory:
+    """Every party of ``workflow.actors`` as user ids, read once per sweep."""
+
+    def __init__(self):
+        self.coordinators = defaultdict(set)
+        for country_id, user_id in Country.coordinators.through.objects.values_list(
+            "country_id", "user_id"
+        ):
+            self.coordinators[country_id].add(user_id)
+        self.leads = defaultdict(set)
+        for call_id, user_id in Call.leads.through.objects.values_list("call_id", "user_id"):
+            self.leads[call_id].add(user_id)
+        self.selection_escalation = defaultdict(set)
+        for call_id, user_id in Call.selection_escalation_people.through.objects.values_list(
+            "call_id", "user_id"
+        ):
+            self.selection_escalation[call_id].add(user_id)
+        self._admins = None
+
+    def admins(self):
+        if self._admins is None:
+            self._admins = set(
+                get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True)
+            )
+        return self._admins
+
+    def members(self, party, *, owner_id, country_id, call_id):
+        if party == actors.OWNER:
+            return {owner_id} if owner_id else set()
+        if party == actors.COORDINATORS:
+            return self.coordinators[country_id]
+        if party == actors.LEADS:
+            return self.leads[call_id]
+        if party == actors.SELECTION_ESCALATION:
+            return self.selection_escalation[call_id] or self.admins()
+        raise ValueError(f"Unknown party {party!r}")
+
+
 def reminders_send(*, now=None):
-    """Remind, notify overdue and escalate; returns (tasks scanned, messages written)."""
+    """Remind, notify overdue and escalate; returns (tasks scanned, messages written).
+
+    Who is reminded and who is escalated to comes from ``workflow.actors``.
+    """
     now = now or timezone.now()
     calls = {
-        call.pk: call for call in Call.objects.only("pk", "reminder_days", "escalation_grace_days")
+        call.pk: call
+        for call in Call.objects.only("pk", "reminder_days", "escalation_grace_days", "time_zone")
     }
     if not calls:
         return 0, 0
     max_days = max((max(call.reminder_days or [0]) for call in calls.values()), default=0)
-    coordinators = defaultdict(set)
-    for country_id, user_id in Country.coordinators.through.objects.values_list(
-        "country_id", "user_id"
-    ):
-        coordinators[country_id].add(user_id)
-    leads = defaultdict(set)
-    for call_id, user_id in Call.leads.through.objects.values_list("call_id", "user_id"):
-        leads[call_id].add(user_id)
-    admins = set(get_user_model().objects.filter(is_superuser=True).values_list("pk", flat=True))
+    directory = _Directory()
 
     reminders = defaultdict(list)  # user id -> [(task id, point, item)]
     escalations = defaultdict(list)
     scanned = 0
     rows = list(_open_candidates(now, max_days))
     logged = _logged_points(now, max_days)
-    for task_id, due, flow_task, owner_id, nomination_id, title, country_id, call_id in rows:
+    for row in rows:
+        task_id, due, created, flow_task, owner_id, nomination_id, title, country_id, call_id = row
         scanned += 1
         call = calls[call_id]
         points = [
@@ -134,47 +178,43 @@ def reminders_send(*, now=None):
                 now=now,
                 reminder_days=call.reminder_days,
                 grace_days=call.escalation_grace_days,
+                created=created,
+                time_zone=call.time_zone,
             )
             if (task_id, point) not in logged
         ]
         if not points:
             continue
         node = NODE_NAMES.get(str(flow_task), "")
+        rules = ACTORS.get(node)
+        if rules is None:
+            continue
+        owned = owner_id is not None
+        where = {"owner_id": owner_id, "country_id": country_id, "call_id": call_id}
         item = {
             "node": node,
             "nomination_title": title,
             "nomination_id": nomination_id,
-            "due_at": due.isoformat(),
+            # In the call's time zone, so that the date shown is the task's last day there.
+            "due_at": due.astimezone(ZoneInfo(call.time_zone)).isoformat(),
             "overdue": now >= due,
             "path": f"/tasks/{task_id}/",
         }
         reminder_points = [p for p in points if p != "escalation"]
         if reminder_points:
-            if owner_id:
-                people = {owner_id}
-            elif node == "screen":
-                people = coordinators[country_id]
-            else:
-                people = leads[call_id]
-            for user_id in people:
+            for user_id in directory.members(rules.reminded(owned=owned), **where):
                 reminders[user_id].append((task_id, tuple(reminder_points), item))
         if "escalation" in points:
             # Whoever follows up needs to know who holds the task and, where they may
-            # open it, the nomination itself (leads do not see a nomination in screening).
+            # open it, the nomination itself.
             escalation_item = {
                 **item,
-                "nomination_path": ""
-                if node in ("screen", "find_reviewers", "find_replacement")
-                else f"/nominations/{nomination_id}/",
-                "holder_ids": sorted({owner_id} if owner_id else coordinators[country_id]),
+                "nomination_path": f"/nominations/{nomination_id}/"
+                if rules.escalation_links_nomination
+                else "",
+                "holder_ids": sorted(directory.members(rules.holders(owned=owned), **where)),
             }
-            if node in ("review", "revise"):
-                people = coordinators[country_id]
-            elif node in ("screen", "find_reviewers", "find_replacement"):
-                people = leads[call_id]
-            else:
-                people = admins
-            for user_id in people:
+            for user_id in directory.members(rules.escalated_to, **where):
                 escalations[user_id].append((task_id, ("escalation",), escalation_item))
     _name_holders(escalations)
 

@@ -213,9 +213,9 @@ def message_dispatch(*, message_id):
 
 
 def due_date(value, *, language):
-    """A due date (an ISO datetime) as the recipient reads it: the site's day, their words."""
-from zoneinfo import ZoneInfo
-    moment = timezone.localtime(datetime.fromisoformat(value), ZoneInfo(settings.TIME_ZONE))
+    """A due date (an ISO datetime) as the recipient reads it: the call's day, their words."""
+    # Due moments are written in their call's time zone (the day is the one it counts).
+    moment = datetime.fromisoformat(value)
     with translation.override(language):
         return date_format(moment, "DATE_FORMAT")
 

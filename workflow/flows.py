@@ -34,6 +34,7 @@ from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import reviews_assign, reviews_replace_declined
 
+from .actors import ACTORS, party_members
 from .deadlines import task_deadline_set
 from .models import NominationProcess
 from .nodes import DynamicSplit, our_task_page
@@ -168,17 +169,6 @@ class NominationFlow(flow.Flow):
     selected = flow.End().Annotation(title=_("Decided"))
     rejected = flow.End().Annotation(title=_("Not accepted"))
 
-    # How long each human step may take, as a field of the nomination's call.
-    DEADLINE_FIELDS = {
-        "screen": "screening_days",
-        "revise": "revision_days",
-        "review": "review_days",
-        # Finding reviewers is the coordinators' part of screening.
-        "find_reviewers": "screening_days",
-        "find_replacement": "screening_days",
-        "select": "selection_days",
-    }
-
     def start_process(self, activation, nomination):
         activation.process.nomination = nomination
         return activation.process
@@ -187,7 +177,9 @@ class NominationFlow(flow.Flow):
         nomination = activation.process.nomination
         node = activation.flow_task.name
         task_deadline_set(
-            task=activation.task, days=getattr(nomination.call, self.DEADLINE_FIELDS[node])
+            task=activation.task,
+            call=nomination.call,
+            days=getattr(nomination.call, ACTORS[node].deadline_field),
         )
         task_assigned_notify(
             task=activation.task,
@@ -197,16 +189,10 @@ class NominationFlow(flow.Flow):
         )
 
     def who_must_act(self, activation):
-        """People told about a new task; the nominator hears of changes from the screening."""
-        nomination = activation.process.nomination
-        node = activation.flow_task
-        if node in (self.screen, self.find_reviewers, self.find_replacement):
-            return nomination.country.coordinators.all()
-        if node == self.select:
-            return nomination.call.leads.all()
-        if node == self.review:
-            return [activation.task.owner]
-        return []
+        """People told about a new task, as ``workflow.actors`` says."""
+        task = activation.task
+        told = ACTORS[activation.flow_task.name].told(owned=task.owner_id is not None)
+        return party_members(told, nomination=activation.process.nomination, owner=task.owner)
 
     def was_accepted(self, activation):
         return activation.process.nomination.stage == Nomination.Stage.REVIEW

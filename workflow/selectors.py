@@ -1,5 +1,8 @@
 """Who may see and do what: every read that depends on the person asking."""
 
+import operator
+from functools import reduce
+
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
@@ -7,36 +10,38 @@ from viewflow.workflow.models import Task
 from nominations.models import Nomination
 from reviewers.models import Review
 
+from . import actors
+from .actors import ACTORS, POOLS
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
 
-#: Tasks any coordinator of the nomination's country, or any lead of its call, may take.
-COORDINATOR_NODES = (
-    NominationFlow.screen,
-    NominationFlow.find_reviewers,
-    NominationFlow.find_replacement,
-)
-POOL_NODES = {
-    **dict.fromkeys(COORDINATOR_NODES, "coordinator"),
-    NominationFlow.select: "lead",
+
+def _nodes(names):
+    return tuple(getattr(NominationFlow, name) for name in names)
+
+
+#: Every human step, and those whose tasks a pool may take (see ``workflow.actors``).
+HUMAN_NODES = _nodes(ACTORS)
+COORDINATOR_NODES = _nodes(POOLS[actors.COORDINATORS])
+POOL_NODES = {node: ACTORS[node.name].pool for node in HUMAN_NODES if ACTORS[node.name].pool}
+#: How a pool's members are found from a task, as a lookup to compare with the person.
+_POOL_MEMBERS = {
+    actors.COORDINATORS: "process__nominationprocess__nomination__country__coordinators",
+    actors.LEADS: "process__nominationprocess__nomination__call__leads",
 }
-HUMAN_NODES = (
-    *COORDINATOR_NODES,
-    NominationFlow.revise,
-    NominationFlow.review,
-    NominationFlow.select,
-)
 
 
 def _pool_q(user, prefix=""):
     """Q for tasks of the pools ``user`` belongs to (coordinators' and selection)."""
-    nomination = f"{prefix}process__nominationprocess__nomination__"
-    return Q(
-        **{f"{prefix}flow_task__in": COORDINATOR_NODES},
-        **{f"{nomination}country__coordinators": user},
-    ) | Q(
-        **{f"{prefix}flow_task": NominationFlow.select},
-        **{f"{nomination}call__leads": user},
+    return reduce(
+        operator.or_,
+        (
+            Q(
+                **{f"{prefix}flow_task__in": _nodes(names)},
+                **{f"{prefix}{_POOL_MEMBERS[party]}": user},
+            )
+            for party, names in POOLS.items()
+        ),
     )
 
 
@@ -63,9 +68,15 @@ def can_act_on_task(*, user, task):
     """Whether ``user`` may do ``task`` (or, for a pool task, could have done it)."""
     if not user.is_authenticated:
         return False
-    if task.flow_task in POOL_NODES:
+    rules = ACTORS.get(getattr(task.flow_task, "name", ""))
+    if rules is None:
+        return task.owner_id == user.pk
+    parties = rules.may_act(owned=task.owner_id is not None)
+    if actors.OWNER in parties and task.owner_id == user.pk:
+        return True
+    if rules.pool in parties:
         return Task.objects.filter(_pool_q(user), pk=task.pk).exists()
-    return task.owner_id == user.pk
+    return False
 
 
 def is_coordinator(user):
