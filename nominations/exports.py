@@ -21,13 +21,14 @@ from reviewers.selectors import submitted_reviews_prefetch, weighted_mean
 
 from .accounts import is_erased, reviewer_display
 from .models import Nomination, SurveyQuestion
+from .permissions import is_coordinator, leads_call
 
 
 def exportable_nominations(*, call, user):
     """(nominations of ``call`` ``user`` may export, whether reviewers may be named)."""
     if not user.is_authenticated:
         raise PermissionDenied
-    is_lead = call.leads.filter(pk=user.pk).exists()
+    is_lead = leads_call(user=user, call=call)
     nominations = Nomination.objects.filter(call=call).exclude(stage=Nomination.Stage.DRAFT)
     if not user.is_staff:
         allowed = Q(country__coordinators=user)
@@ -36,7 +37,7 @@ def exportable_nominations(*, call, user):
         nominations = nominations.filter(
             pk__in=Nomination.objects.filter(call=call).filter(allowed).values("pk")
         )
-        if not is_lead and not user.coordinated_countries.exists():
+        if not is_lead and not is_coordinator(user):
             raise PermissionDenied
     return nominations, user.is_staff or is_lead
 

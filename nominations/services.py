@@ -212,24 +212,6 @@ def nomination_missing_fields(nomination):
     ]
 
 
-def nomination_reviews_complete(*, nomination):
-    """The review stage has ended: the nomination waits for the leads."""
-    nomination.stage = Nomination.Stage.SELECTION
-    nomination.save(update_fields=["stage", "updated_at"])
-    event_record(
-        nomination=nomination,
-        action=NominationEvent.Action.REVIEWS_COMPLETE,
-        role=NominationEvent.Role.SYSTEM,
-    )
-
-
-def nomination_set_stage(*, nomination, stage, **extra_fields):
-    nomination.stage = stage
-    for name, value in extra_fields.items():
-        setattr(nomination, name, value)
-    nomination.save(update_fields=["stage", "updated_at", *extra_fields])
-
-
 # --- the public knowledge hub ------------------------------------------------------------
 
 SHOWCASE_OUTCOMES = (

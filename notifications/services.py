@@ -384,8 +384,11 @@ def task_assigned_notify(*, task, nomination, node, recipients):
             )
 
 
-def nominator_notify(*, nomination, kind, key, message="", outcome=""):
-    """Tell the nominator about a change they care about; ``key`` makes it once only."""
+def nominator_notify(*, nomination, kind, key, message="", outcome="", resubmitted=False):
+    """Tell the nominator about a change they care about; ``key`` makes it once only.
+
+    ``resubmitted`` words the receipt of a submission for changes made on request.
+    """
     notify(
         recipient=nomination.nominator,
         kind=kind,
@@ -395,6 +398,7 @@ def nominator_notify(*, nomination, kind, key, message="", outcome=""):
             "nomination_id": nomination.pk,
             "message": message,
             "outcome": str(outcome),
+            **({"resubmitted": True} if resubmitted else {}),
         },
         path=f"/nominations/{nomination.pk}/",
     )

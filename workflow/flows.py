@@ -27,8 +27,7 @@ from viewflow import this
 from viewflow.workflow import flow
 from viewflow.workflow.lock import SelectForUpdateLock
 
-from nominations.models import Nomination
-from nominations.services import nomination_reviews_complete
+from nominations.models import Nomination, NominationEvent
 from notifications.services import task_assigned_notify
 from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
@@ -38,6 +37,7 @@ from .actors import ACTORS, party_members
 from .deadlines import task_deadline_set
 from .models import NominationProcess
 from .nodes import DynamicSplit, our_task_page
+from .transitions import nomination_transition
 
 
 class NominationFlow(flow.Flow):
@@ -254,4 +254,9 @@ class NominationFlow(flow.Flow):
         return bool(activation.task.data.get("given_up"))
 
     def finish_review_stage(self, activation):
-        nomination_reviews_complete(nomination=activation.process.nomination)
+        nomination_transition(
+            nomination=activation.process.nomination,
+            move="reviews_complete",
+            role=NominationEvent.Role.SYSTEM,
+            key="reviews-complete",
+        )

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
 from nominations.models import Nomination
+from nominations.permissions import coordinates_country, is_coordinator, leads_call
 from reviewers.models import Review
 
 from . import actors
@@ -79,10 +80,6 @@ def can_act_on_task(*, user, task):
     return False
 
 
-def is_coordinator(user):
-    return user.is_authenticated and user.coordinated_countries.exists()
-
-
 def nominations_visible_to(*, user):
     """Nominations ``user`` may open, as a queryset without duplicates.
 
@@ -117,10 +114,10 @@ def nomination_viewer_role(*, user, nomination):
     if user.is_staff:
         return "admin"
     after_review = nomination.stage in {Nomination.Stage.SELECTION, Nomination.Stage.DECIDED}
-    if after_review and nomination.call.leads.filter(pk=user.pk).exists():
+    if after_review and leads_call(user=user, call=nomination.call):
         return "lead"
-    if nomination.stage != Nomination.Stage.DRAFT and (
-        nomination.country_id and nomination.country.coordinators.filter(pk=user.pk).exists()
+    if nomination.stage != Nomination.Stage.DRAFT and coordinates_country(
+        user=user, country_id=nomination.country_id
     ):
         return "coordinator"
     if (
@@ -267,11 +264,6 @@ def selection_final_audience(*, call):
     )
 
 
-def may_lead_call(*, user, call):
-    """Admins, and the call's own leads: the board, its decisions and closing the selection."""
-    return user.is_authenticated and (user.is_staff or call.leads.filter(pk=user.pk).exists())
-
-
 # --- dashboards --------------------------------------------------------------------------
 
 
@@ -283,7 +275,7 @@ def may_see_dashboard(*, user, call=None):
         return True
     if call is None:
         return False
-    return call.leads.filter(pk=user.pk).exists() or is_coordinator(user)
+    return leads_call(user=user, call=call) or is_coordinator(user)
 
 
 def dashboard_figures(*, calls, countries=None):

@@ -27,16 +27,16 @@ from nominations.models import (
     SelectionDecision,
     SelectionProposal,
 )
+from nominations.permissions import may_coordinate_nomination, may_lead_call
 from nominations.services import (
     NominationError,
     event_record,
     nomination_missing_fields,
-    nomination_set_stage,
     practice_save,
 )
 from nominations.translation import texts_by_language
 from notifications.models import Message
-from notifications.services import nominator_notify, notify, outbox_batch
+from notifications.services import notify, outbox_batch
 from reviewers.models import Review
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import (
@@ -52,6 +52,7 @@ from reviewers.services import (
 
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
+from .transitions import nomination_transition
 
 Role = NominationEvent.Role
 Action = NominationEvent.Action
@@ -166,14 +167,15 @@ def nomination_submit(*, nomination, by):
             raise NominationError(
                 _("Please complete before submitting: %(fields)s.") % {"fields": ", ".join(missing)}
             )
-        nomination_set_stage(
-            nomination=nomination, stage=Nomination.Stage.SCREENING, submitted_at=timezone.now()
+        nomination_transition(
+            nomination=nomination,
+            move="submit",
+            actor=by,
+            role=Role.NOMINATOR,
+            key="submitted",
+            submitted_at=timezone.now(),
         )
-        event_record(nomination=nomination, action=Action.SUBMITTED, actor=by, role=Role.NOMINATOR)
         NominationFlow.submit.run(nomination=nomination)
-        nominator_notify(
-            nomination=nomination, kind=Message.Kind.SUBMISSION_RECEIVED, key="submitted"
-        )
     return nomination
 
 
@@ -186,41 +188,22 @@ def nomination_resubmit(*, task_id, by):
             raise NominationError(
                 _("Please complete before submitting: %(fields)s.") % {"fields": ", ".join(missing)}
             )
-        nomination_set_stage(nomination=nomination, stage=Nomination.Stage.SCREENING)
-        event_record(
-            nomination=nomination, action=Action.RESUBMITTED, actor=by, role=Role.NOMINATOR
-        )
-        # The receipt of a first submission, worded for changes made on request.
-        notify(
-            recipient=nomination.nominator,
-            kind=Message.Kind.SUBMISSION_RECEIVED,
-            key=f"nomination:{nomination.pk}:resubmitted:{task_id}",
-            context={
-                "nomination_title": nomination.title,
-                "nomination_id": nomination.pk,
-                "resubmitted": True,
-            },
-            path=f"/nominations/{nomination.pk}/",
+        nomination_transition(
+            nomination=nomination,
+            move="resubmit",
+            actor=by,
+            role=Role.NOMINATOR,
+            key=f"resubmitted:{task_id}",
         )
     return nomination
 
 
 class ScreeningDecision:
+    """A coordinator's three answers, each the name of its move in ``TRANSITIONS``."""
+
     ACCEPT = "accept"
     REQUEST_CHANGES = "request_changes"
     REJECT = "reject"
-
-    OUTCOMES = {
-        ACCEPT: (Nomination.Stage.REVIEW, Action.SCREENING_ACCEPTED),
-        REQUEST_CHANGES: (Nomination.Stage.CHANGES_REQUESTED, Action.CHANGES_REQUESTED),
-        REJECT: (Nomination.Stage.REJECTED, Action.REJECTED),
-    }
-    #: What the nominator is told of each decision.
-    MESSAGES = {
-        ACCEPT: Message.Kind.ACCEPTED_FOR_REVIEW,
-        REQUEST_CHANGES: Message.Kind.CHANGES_REQUESTED,
-        REJECT: Message.Kind.REJECTED,
-    }
 
 
 def nomination_screen(*, task_id, by, decision, message=""):
@@ -228,18 +211,21 @@ def nomination_screen(*, task_id, by, decision, message=""):
 
     Sending back and rejecting need a message: the nominator is told why.
     """
-    stage, action = ScreeningDecision.OUTCOMES[decision]
+    if decision not in (
+        ScreeningDecision.ACCEPT,
+        ScreeningDecision.REQUEST_CHANGES,
+        ScreeningDecision.REJECT,
+    ):
+        raise ValueError(f"not a screening decision: {decision!r}")
     if decision != ScreeningDecision.ACCEPT and not message.strip():
         raise NominationError(_("Please tell the nominator why."))
     with human_task(task_id=task_id, node=NominationFlow.screen, user=by) as activation:
         nomination = activation.process.nomination
-        nomination_set_stage(nomination=nomination, stage=stage)
-        event_record(
-            nomination=nomination, action=action, actor=by, role=Role.COORDINATOR, message=message
-        )
-        nominator_notify(
+        nomination_transition(
             nomination=nomination,
-            kind=ScreeningDecision.MESSAGES[decision],
+            move=decision,
+            actor=by,
+            role=Role.COORDINATOR,
             key=f"screened:{task_id}",
             message=message,
         )
@@ -459,18 +445,11 @@ def _decision_record(*, nomination, by, outcome, rationale, confirmed_by=None):
         decided_by=by,
         confirmed_by=confirmed_by,
     )
-    nomination_set_stage(nomination=nomination, stage=Nomination.Stage.DECIDED)
-    event_record(
+    nomination_transition(
         nomination=nomination,
-        action=Action.DECIDED,
+        move="decide",
         actor=confirmed_by or by,
         role=Role.LEAD,
-        outcome=decision.outcome,
-        message=rationale,
-    )
-    nominator_notify(
-        nomination=nomination,
-        kind=Message.Kind.DECIDED,
         key="decided",
         message=rationale,
         outcome=decision.outcome,
@@ -714,8 +693,9 @@ def reviewers_assign_in_bulk(*, by, pairs, additions=(), confirmed=False):
 
 
 def _coordinates_nomination_of(*, user, task):
-    nomination = task.process.nominationprocess.nomination
-    return user.is_staff or nomination.country.coordinators.filter(pk=user.pk).exists()
+    return may_coordinate_nomination(
+        user=user, nomination=task.process.nominationprocess.nomination
+    )
 
 
 def review_remove(*, task_id, by, reason):
@@ -777,7 +757,7 @@ def selection_finalise(*, call, by):
     Each nominator with a decision is told, once, through the outbox.
     """
     call = Call.objects.select_for_update().get(pk=call.pk)
-    if not (by.is_staff or call.leads.filter(pk=by.pk).exists()):
+    if not may_lead_call(user=by, call=call):
         raise PermissionDenied
     if call.selection_finalised_at is not None:
         raise NominationError(_("The selection of this call is already final."))

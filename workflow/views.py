@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from nominations.accounts import user_display
 from nominations.models import Call, Nomination, NominationEvent, SelectionProposal
+from nominations.permissions import may_lead_call
 from nominations.selectors import (
     my_nominations,
     open_calls,
@@ -44,7 +45,6 @@ from .selectors import (
     can_act_on_task,
     dashboard_figures,
     may_assign_in_bulk,
-    may_lead_call,
     may_see_dashboard,
     nomination_viewer_role,
     open_tasks_for,
@@ -587,10 +587,12 @@ def dashboard(request, call_pk=None):
     if not may_see_dashboard(user=request.user, call=call):
         raise Http404
     calls = [call] if call else list(Call.objects.all())
-    is_lead = call is not None and call.leads.filter(pk=request.user.pk).exists()
+    may_open_board = call is not None and may_lead_call(user=request.user, call=call)
     # Coordinators see their own countries' nominations; leads and admins the whole call.
     countries = (
-        None if request.user.is_staff or is_lead else list(request.user.coordinated_countries.all())
+        None
+        if request.user.is_staff or may_open_board
+        else list(request.user.coordinated_countries.all())
     )
     figures = dashboard_figures(calls=calls, countries=countries)
     pipeline = figures["pipeline"]
@@ -625,7 +627,7 @@ def dashboard(request, call_pk=None):
             "calls": calls,
             "figures": figures,
             "charts": charts,
-            "may_open_board": call is not None and (request.user.is_staff or is_lead),
+            "may_open_board": may_open_board,
         },
     )
 
