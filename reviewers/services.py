@@ -222,10 +222,12 @@ def shortfall_message(shortfall, wanted):
 
 def reviews_create(*, nomination, user_ids, replaces=None):
     """Write the chosen reviewers as reviews of ``nomination``, and say so in its history."""
-    reviews = [
-        Review.objects.create(nomination=nomination, reviewer_id=user_id, replaces=replaces)
-        for user_id in user_ids
-    ]
+    reviews = Review.objects.bulk_create(
+        [
+            Review(nomination=nomination, reviewer_id=user_id, replaces=replaces)
+            for user_id in user_ids
+        ]
+    )
     if reviews:
         people = Review.objects.filter(pk__in=[r.pk for r in reviews]).values_list(
             "reviewer__email", "reviewer__reviewer_profile__country__code"
@@ -271,7 +273,8 @@ def _match_one(nomination):
     return need, matching.solve([need], candidates, bids=bids)
 
 
-@transaction.atomic
+# No savepoint: nothing catches a failure here to go on with the outer transaction.
+@transaction.atomic(savepoint=False)
 def reviews_assign(*, nomination):
     """Give the nomination the reviewers it still lacks; returns the new reviews.
 
@@ -292,7 +295,7 @@ def reviews_assign(*, nomination):
     return reviews
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def reviews_replace_declined(*, declined):
     """Choose someone in place of a reviewer who declined; ``None`` if nobody is eligible."""
     nomination = declined.nomination

@@ -80,7 +80,9 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
     # messages of the whole step are written together just before it commits.
     with NominationFlow.lock(process_id), outbox_batch():
         task = Task.objects.select_related(
-            "owner", "process__nominationprocess__nomination__call"
+            "owner",
+            "process__nominationprocess__nomination__call",
+            "process__nominationprocess__nomination__nominator",
         ).get(pk=task_id)
         if task.flow_task not in nodes or not permitted(user=user, task=task):
             raise PermissionDenied
@@ -233,7 +235,11 @@ def nomination_screen(*, task_id, by, decision, message=""):
 
 
 def _review_for_task(activation, by):
-    review = Review.objects.select_for_update().get(pk=activation.task.data["review_id"])
+    review = (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("nomination__call")
+        .get(pk=activation.task.data["review_id"])
+    )
     if review.reviewer_id != by.pk:
         raise PermissionDenied
     return review
