@@ -1,10 +1,11 @@
-"""A signed-in person's language: chosen once, kept on every device they sign in on.
+"""A signed-in person's language: the one chosen, otherwise the one last signed in with.
 
 The first visit follows the browser (Django's LocaleMiddleware reads Accept-Language and
 the language cookie). A person who picks a language with the switcher has it saved in
 their notification preferences, which also choose their emails' language, and in their
 session; each later sign-in puts the saved language back in the session, so it wins over
-whatever browser they sign in from.
+whatever browser they sign in from. Until they choose, each sign-in records the language
+they arrived with, and their emails follow the latest.
 """
 
 from django.conf import settings
@@ -31,12 +32,16 @@ def language_choose(request):
 
 
 def language_remember_at_sign_in(*, request, user):
-    """Called when a person signs in: their saved language, or the one they arrived with."""
+    """Called when a person signs in: their chosen language, or the one they arrived with.
+
+    The language they arrive with is remembered on every sign-in (not only the first):
+    until they choose one, it is their emails' language.
+    """
     preference, _created = Preference.objects.get_or_create(user=user)
     arrived_with = getattr(request, "LANGUAGE_CODE", "")
-    if not preference.language and _is_interface_language(arrived_with):
-        preference.language = arrived_with
-        preference.save(update_fields=["language"])
+    if _is_interface_language(arrived_with) and preference.signed_in_language != arrived_with:
+        preference.signed_in_language = arrived_with
+        preference.save(update_fields=["signed_in_language"])
     if _is_interface_language(preference.language):
         request.session[SESSION_KEY] = preference.language
 

@@ -49,6 +49,7 @@ class Message(models.Model):
         IN_DIGEST = "in_digest", _("Sent in a daily digest")
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Not emailed (preference or bounced address)")
+        OUTDATED = "outdated", _("Not emailed: its tasks were done before the digest")
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
@@ -128,8 +129,13 @@ class Preference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
     )
+    #: The language the person chose; blank until they choose one.
     language = models.CharField(
         _("language of emails"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+    #: The language of their latest sign-in: their emails' language until they choose one.
+    signed_in_language = models.CharField(
+        _("language last signed in with"), max_length=8, choices=settings.LANGUAGES, blank=True
     )
     email_non_essential = models.BooleanField(
         _("email me updates and reminders"),
@@ -151,6 +157,11 @@ class Preference(models.Model):
 
     def __str__(self):
         return str(self.user)
+
+    @property
+    def email_language(self):
+        """The one chosen, otherwise the one last signed in with, otherwise the site's."""
+        return self.language or self.signed_in_language or settings.LANGUAGE_CODE
 
 
 class ReminderLog(models.Model):

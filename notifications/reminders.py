@@ -242,19 +242,38 @@ def reminders_send(*, now=None):
     return scanned, written
 
 
+def _reminders_outdated(message_ids):
+    """The held reminders none of whose tasks is still open: a digest leaves them out."""
+    open_ = defaultdict(bool)
+    for message_id, status in ReminderLog.objects.filter(message_id__in=message_ids).values_list(
+        "message_id", "task__status"
+    ):
+        open_[message_id] |= status in OPEN_TASK_STATUSES
+    return {message_id for message_id, is_open in open_.items() if not is_open}
+
+
 def digests_send(*, now=None):
-    """Bundle each person's held updates into one daily digest; returns digests written."""
+    """Bundle each person's held updates into one daily digest; returns digests written.
+
+    A held reminder whose tasks were all done (or cancelled) since is left out and
+    marked outdated: the digest lists only what still waits.
+    """
     now = now or timezone.now()
     held = (
         Message.objects.filter(status=Message.Status.HELD_FOR_DIGEST)
         .select_related("recipient")
         .order_by("recipient_id", "created_at")
     )
+    held = list(held)
+    outdated = _reminders_outdated([m.pk for m in held if m.kind == Message.Kind.REMINDER])
     per_user = defaultdict(list)
     for message in held:
-        per_user[message.recipient].append(message)
+        if message.pk not in outdated:
+            per_user[message.recipient].append(message)
     written = 0
     with transaction.atomic():
+        if outdated:
+            Message.objects.filter(pk__in=outdated).update(status=Message.Status.OUTDATED)
         for user, messages in per_user.items():
             digest = notify(
                 recipient=user,

@@ -13,7 +13,6 @@ import threading
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -38,7 +37,7 @@ def preference_for(user):
 
 
 def language_for(user):
-    return preference_for(user).language or settings.LANGUAGE_CODE
+    return preference_for(user).email_language
 
 
 def _initial_status(*, kind, recipient, preference):
@@ -124,7 +123,7 @@ def messages_write(wanted):
     for item in wanted:
         recipient, kind, path = item["recipient"], item["kind"], item["path"]
         preference = preferences[recipient.pk]
-        language = preference.language or settings.LANGUAGE_CODE
+        language = preference.email_language
         # Paths only: links are made absolute when the email is rendered (``email_links``).
         context = {**item["context"], "path": path}
         with translation.override(language):

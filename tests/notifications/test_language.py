@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from notifications.models import Preference
+from notifications.services import language_for
 
 from ..factories import UserFactory
 
@@ -45,3 +46,22 @@ def test_signed_out_a_choice_is_only_the_browsers(client):
 
     assert '<html lang="es">' in client.get(reverse("hub:list")).content.decode()
     assert not Preference.objects.exists()
+
+
+def test_without_a_choice_emails_follow_the_language_last_signed_in_with():
+    person = UserFactory(mfa=False)
+    sign_in(Client(), person, HTTP_ACCEPT_LANGUAGE="lv")
+    sign_in(Client(), person, HTTP_ACCEPT_LANGUAGE="fr")
+
+    preference = Preference.objects.get(user=person)
+    assert (preference.language, preference.signed_in_language) == ("", "fr")
+    assert language_for(person) == "fr"
+
+
+def test_a_chosen_language_wins_over_any_later_sign_in_for_emails(client):
+    person = UserFactory(mfa=False)
+    sign_in(client, person, HTTP_ACCEPT_LANGUAGE="en")
+    client.post(reverse("set_language"), {"language": "sv", "next": "/"})
+    sign_in(Client(), person, HTTP_ACCEPT_LANGUAGE="es")
+
+    assert language_for(person) == "sv"
