@@ -18,7 +18,7 @@ PORT    ?= 8000
 # -rfEs lists failures, errors and the reason of every skipped test.
 PYTEST_ARGS ?= -rfEs
 
-.PHONY: help install var run test prodcheck lint format bench messages compilemessages migrate chromium clean distclean
+.PHONY: help install var run test test-fast prodcheck lint format bench messages compilemessages migrate chromium clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -99,6 +99,11 @@ chromium:
 test: $(STAMP) var compilemessages chromium ## Run every test (SQLite, or PostgreSQL when DATABASE_URL is set)
 	@echo "Database: $${DATABASE_URL:-SQLite (no DATABASE_URL set)}"
 	@set +e; $(BIN)/pytest -m "not production" $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests." >&2; exit 1; fi; \
+	exit $$status
+
+test-fast: $(STAMP) var compilemessages ## Everyday tests: all but the slow ones (no browser, no worker)
+	@set +e; $(BIN)/pytest -m "not production and not slow" $(PYTEST_ARGS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests." >&2; exit 1; fi; \
 	exit $$status
 

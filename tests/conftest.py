@@ -12,6 +12,43 @@ from tests.factories import (
     UserFactory,
 )
 
+#: Fixtures that reach the database, directly or through the fixtures they use.
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "live_server"}
+KINDS = ("unit", "integration", "e2e", "production")
+#: Modules whose tests take seconds each: a real browser, a real Celery worker, threads
+#: racing over many rounds, hundreds of generated examples. ``make test-fast`` skips them.
+SLOW_MODULES = (
+    "tests/e2e/",
+    "tests/production/",
+    "tests/notifications/test_delivery_integration.py",
+    "tests/notifications/test_sending_integration.py",
+    "tests/notifications/test_worker_connections.py",
+    "tests/notifications/test_reminder_month.py",
+    "tests/nominations/test_public_text_concurrency.py",
+    "tests/reviewers/test_matching_oracle.py",
+    "tests/workflow/test_capacity_concurrency.py",
+    "tests/workflow/test_concurrency.py",
+    "tests/workflow/test_flow_model.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test is of one kind, and a ``unit`` test never touches the database.
+
+    A test that declares no kind gets ``integration`` when it uses the database and
+    ``unit`` otherwise, so ``-m unit`` selects exactly the tests that need no server.
+    """
+    for item in items:
+        uses_database = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        )
+        if uses_database and item.get_closest_marker("unit"):
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but uses the database")
+        if not any(item.get_closest_marker(kind) for kind in KINDS):
+            item.add_marker(pytest.mark.integration if uses_database else pytest.mark.unit)
+        if item.nodeid.startswith(SLOW_MODULES):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

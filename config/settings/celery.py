@@ -42,13 +42,10 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# Periodic work. Long waits live in the database (viewflow timers, task due
-# dates), never in broker ETAs, which Redis redelivers after its visibility timeout.
+# Periodic work. Long waits live in the database (task due dates, the outbox), never in
+# broker ETAs, which Redis redelivers after its visibility timeout. The flow has no
+# viewflow timer, so no timer dispatcher runs.
 CELERY_BEAT_SCHEDULE = {
-    "fire-due-workflow-timers": {
-        "task": "workflow.tasks.fire_due_timers",
-        "schedule": timedelta(minutes=1),
-    },
     # Sends what an outage kept from going out, and retries failures with backoff.
     "sweep-pending-messages": {
         "task": "notifications.tasks.sweep_messages",

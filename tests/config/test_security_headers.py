@@ -2,7 +2,7 @@
 
 import pytest
 
-pytestmark = [pytest.mark.unit, pytest.mark.django_db]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 @pytest.mark.parametrize("url", ["/hub/", "/accounts/login/", "/privacy/"])

@@ -11,7 +11,7 @@ from django.template import engines
 from django.urls import reverse
 from django.utils import translation
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration
 
 TRANSLATED = [code for code, _name in settings.LANGUAGES if code != "en"]
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"

@@ -14,7 +14,7 @@ from reviewers.services import reviews_assign
 
 from ..factories import CallFactory, NominationFactory, ReviewerFactory, ThemeFactory
 
-pytestmark = [pytest.mark.unit, pytest.mark.django_db]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def eligible_users(nomination):

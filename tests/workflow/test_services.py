@@ -21,7 +21,7 @@ from workflow.services import (
 from ..factories import QuestionFactory
 from .helpers import full_scores, open_task, open_tasks
 
-pytestmark = [pytest.mark.unit, pytest.mark.django_db]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 
 def in_review(draft, coordinator):
