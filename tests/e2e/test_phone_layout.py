@@ -7,10 +7,10 @@ critical accessibility problem.
 
 import pytest
 
-from nominations import demo
 from nominations.models import Nomination
 from reviewers.models import Review
 from tests.factories import totp_code
+from workflow import demo
 
 from .conftest import PHONE_VIEWPORT, assert_no_sideways_scroll, open_menu_if_folded
 from .playwright_api import expect

@@ -7,9 +7,9 @@ from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.urls import reverse
 
-from nominations import demo
 from tests.factories import totp_code
 from tests.signin import signed_in_user_id
+from workflow import demo
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 

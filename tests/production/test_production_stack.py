@@ -217,7 +217,7 @@ def stack(tmp_path_factory):
 
 
 def demo_totp_secret():
-    from nominations import demo
+    from workflow import demo
 
     return getattr(demo, "DEMO_TOTP_SECRET", None)
 

@@ -1,25 +1,6 @@
-from viewflow.workflow.models import Task
+from workflow.steps import open_task, open_tasks
 
-from workflow.deadlines import OPEN_TASK_STATUSES
-
-
-def open_task(nomination, node):
-    """The one open task of ``node`` for ``nomination``."""
-    return Task.objects.get(
-        process__nominationprocess__nomination=nomination,
-        flow_task=node,
-        status__in=OPEN_TASK_STATUSES,
-    )
-
-
-def open_tasks(nomination, node):
-    return list(
-        Task.objects.filter(
-            process__nominationprocess__nomination=nomination,
-            flow_task=node,
-            status__in=OPEN_TASK_STATUSES,
-        ).order_by("pk")
-    )
+__all__ = ["full_scores", "open_task", "open_tasks"]
 
 
 def full_scores(call, score=4):

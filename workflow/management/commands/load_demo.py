@@ -4,7 +4,7 @@ import textwrap
 
 from django.core.management.base import BaseCommand
 
-from nominations import demo
+from workflow import demo
 
 
 class Command(BaseCommand):
