@@ -9,7 +9,6 @@ tasks gets one message listing them all.
 import hashlib
 from collections import defaultdict
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -195,8 +194,9 @@ def reminders_send(*, now=None):
             "node": node,
             "nomination_title": title,
             "nomination_id": nomination_id,
-            # In the call's time zone, so that the date shown is the task's last day there.
-            "due_at": due.astimezone(ZoneInfo(call.time_zone)).isoformat(),
+            "due_at": due.isoformat(),
+            # Emails show the due date as the call's time zone counts days.
+            "time_zone": call.time_zone,
             "overdue": now >= due,
             "path": f"/tasks/{task_id}/",
         }

@@ -12,7 +12,9 @@ import logging
 import threading
 from datetime import datetime, timedelta
 from functools import partial
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
@@ -211,10 +213,14 @@ def message_dispatch(*, message_id):
         logger.warning("Broker unavailable; message %s waits for the sweep", message_id)
 
 
-def due_date(value, *, language):
-    """A due date (an ISO datetime) as the recipient reads it: the call's day, their words."""
-    # Due moments are written in their call's time zone (the day is the one it counts).
-    moment = datetime.fromisoformat(value)
+def due_date(value, *, language, time_zone=""):
+    """A due date (an ISO datetime) as the recipient reads it: the call's day, their words.
+
+    The day is counted in ``time_zone`` (the call's, stored with the message), or the
+    site's for messages written without one.
+    """
+    zone = ZoneInfo(time_zone or settings.TIME_ZONE)
+    moment = timezone.localtime(datetime.fromisoformat(value), zone)
     with translation.override(language):
         return date_format(moment, "DATE_FORMAT")
 
@@ -222,7 +228,9 @@ def due_date(value, *, language):
 def _item_links(item, *, language):
     item = dict(item)
     if item.get("due_at"):
-        item["due"] = due_date(item["due_at"], language=language)
+        item["due"] = due_date(
+            item["due_at"], language=language, time_zone=item.get("time_zone", "")
+        )
     # An escalated task links to its nomination (if the reader may open it); a digest's
     # item to its update. An item stored with an absolute ``url`` only keeps it.
     if "nomination_path" in item:
@@ -247,7 +255,9 @@ def email_links(context, *, language):
     if "path" in context:
         context["url"] = absolute_url(context["path"])
     if context.get("due_at"):
-        context["due"] = due_date(context["due_at"], language=language)
+        context["due"] = due_date(
+            context["due_at"], language=language, time_zone=context.get("time_zone", "")
+        )
     for name in ("tasks", "items"):
         if name in context:
             context[name] = [_item_links(item, language=language) for item in context[name]]
@@ -378,6 +388,7 @@ def task_assigned_notify(*, task, nomination, node, recipients):
                     "nomination_id": nomination.pk,
                     "country": nomination.country.name if nomination.country_id else "",
                     "due_at": task.scheduled.isoformat() if task.scheduled else "",
+                    "time_zone": nomination.call.time_zone,
                 },
                 path=f"/tasks/{task.pk}/",
             )

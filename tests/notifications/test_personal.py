@@ -115,3 +115,21 @@ def test_a_digest_of_one_update_names_it():
     )
 
     assert email.subject == "Your Nomflow digest: Decision on “Mentors”"
+
+
+def test_a_due_date_is_the_calls_day_when_the_message_names_the_calls_time_zone(reader):
+    email = sent_to(
+        reader,
+        kind=Message.Kind.TASK_ASSIGNED,
+        context={
+            "node": "review",
+            "nomination_title": "Neighbourhood mentors",
+            "due_at": DUE.isoformat(),
+            # Still 1 March in Lisbon when it is 2 March in Brussels.
+            "time_zone": "Europe/Lisbon",
+        },
+        path="/tasks/1/",
+    )
+
+    assert "1 mars 2031" in email.body
+    assert "2 mars 2031" not in email.body
