@@ -9,12 +9,12 @@ urlpatterns = [
     path("health/", NodeHealthView.as_view(), name="health"),
     path("health/deep/", DeepHealthView.as_view(), name="health-deep"),
     path("", include("workflow.urls")),
-    path("nominations/", include("nominations.urls")),
+    path("nominations/", include("workflow.nomination_urls")),
     path("notifications/", include("notifications.urls")),
     path("reviewers/", include("reviewers.urls")),
     path("hub/", include("nominations.hub_urls")),
     # The privacy page, and each person's own data: /privacy/ and /account/privacy/.
-    path("", include("nominations.privacy_urls")),
+    path("", include("workflow.privacy_urls")),
     path("accounts/", include("allauth.urls")),
     # Providers' delivery, bounce and complaint webhooks; off without ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("notifications.webhooks")),
@@ -25,4 +25,4 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 # No route serves MEDIA_ROOT, not even with DEBUG on: attachments are read only through
-# nominations.views.attachment_download, which checks who may see them.
+# workflow.nomination_views.attachment_download, which checks who may see them.

@@ -4,9 +4,6 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 
-from reviewers.models import RubricCriterion
-
-from . import privacy_admin  # noqa: F401 - registers the erased accounts' list
 from .admin_records import NominationLogMixin, RecordAdminMixin
 from .admin_translations import MissingTranslationsMixin, translated_search_fields
 from .models import (
@@ -47,12 +44,6 @@ class SurveyQuestionInline(TranslationStackedInline):
     fields = ["position", "text", "kind", "required", "help_text", "choices"]
 
 
-class RubricCriterionInline(TranslationStackedInline):
-    model = RubricCriterion
-    extra = 0
-    fields = ["position", "title", "description", "weight"]
-
-
 @admin.register(Call)
 class CallAdmin(MissingTranslationsMixin, TranslationAdmin):
     list_display = [
@@ -63,7 +54,8 @@ class CallAdmin(MissingTranslationsMixin, TranslationAdmin):
         "missing_translations_column",
     ]
     filter_horizontal = ["themes", "leads", "selection_escalation_people"]
-    inlines = [RubricCriterionInline, SurveyQuestionInline]
+    # The reviewers app adds the rubric's inline in front (reviewers/admin.py).
+    inlines = [SurveyQuestionInline]
     readonly_fields = ["missing_translations"]
     fieldsets = [
         (

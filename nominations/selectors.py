@@ -2,85 +2,12 @@
 
 from dataclasses import dataclass
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from viewflow.workflow.models import Task
-
-from workflow.deadlines import OPEN_TASK_STATUSES
 
 from .accounts import user_display
 from .models import Call, Country, Nomination, NominationEvent, PublishedPractice, SurveyQuestion
 from .search import practices_matching
-
-Stage = Nomination.Stage
-
-#: The steps of the journey, in order, for the status timeline.
-JOURNEY = [
-    (Stage.DRAFT, _("Submission")),
-    (Stage.SCREENING, _("National screening")),
-    (Stage.REVIEW, _("Peer review")),
-    (Stage.SELECTION, _("Selection")),
-    (Stage.DECIDED, _("Decision")),
-]
-
-
-def next_due_subquery():
-    return Subquery(
-        Task.objects.filter(
-            process__nominationprocess__nomination=OuterRef("pk"),
-            status__in=OPEN_TASK_STATUSES,
-            flow_task_type="HUMAN",
-        )
-        .order_by("-scheduled")
-        .values("scheduled")[:1]
-    )
-
-
-def my_nominations(*, user):
-    """The nominator's own nominations with their stage and next deadline (one query)."""
-    return (
-        Nomination.objects.filter(nominator=user)
-        .select_related("call", "country")
-        .annotate(next_due=next_due_subquery())
-        .order_by("-created_at")
-    )
-
-
-def nomination_next_due(*, nomination):
-    return (
-        Task.objects.filter(
-            process__nominationprocess__nomination=nomination,
-            status__in=OPEN_TASK_STATUSES,
-            flow_task_type="HUMAN",
-        )
-        .order_by("-scheduled")
-        .values_list("scheduled", flat=True)
-        .first()
-    )
-
-
-def nomination_timeline(*, nomination):
-    """The journey's steps, each "done", "current", "rejected" or "upcoming"."""
-    stage = nomination.stage
-    current = {
-        Stage.CHANGES_REQUESTED: Stage.SCREENING,
-        Stage.REJECTED: Stage.SCREENING,
-    }.get(stage, stage)
-    position = [journey_stage for journey_stage, _label in JOURNEY].index(current)
-    steps = []
-    for index, (_stage, label) in enumerate(JOURNEY):
-        if index < position or stage == Stage.DECIDED:
-            state = "done"
-        elif index == position:
-            state = "rejected" if stage == Stage.REJECTED else "current"
-        else:
-            state = "upcoming"
-        steps.append({"label": label, "state": state})
-    return {
-        "steps": steps,
-        "next_step": nomination.next_step,
-        "next_due": nomination_next_due(nomination=nomination),
-    }
 
 
 def nomination_history_for(*, nomination, role, user):

@@ -1,11 +1,27 @@
 from django.contrib import admin
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from modeltranslation.admin import TranslationStackedInline
 
+from nominations.admin import CallAdmin
 from nominations.admin_records import NominationLogMixin, RecordAdminMixin
-from nominations.privacy_admin import PersonalDataActions
 
-from .models import Bid, ConflictOfInterest, Review, ReviewerProfile, Unavailability
+from .models import (
+    Bid,
+    ConflictOfInterest,
+    Review,
+    ReviewerProfile,
+    RubricCriterion,
+    Unavailability,
+)
+
+
+class RubricCriterionInline(TranslationStackedInline):
+    model = RubricCriterion
+    extra = 0
+    fields = ["position", "title", "description", "weight"]
+
+
+# A call is edited with its rubric; the rubric belongs to reviewing, so it joins from here.
+CallAdmin.inlines = [RubricCriterionInline, *CallAdmin.inlines]
 
 
 class UnavailabilityInline(admin.TabularInline):
@@ -62,12 +78,3 @@ class ReviewerProfileInline(admin.StackedInline):
     extra = 0
     filter_horizontal = ["expertise"]
     show_change_link = True  # unavailable periods are edited on the profile's own page
-
-
-admin.site.unregister(get_user_model())
-
-
-@admin.register(get_user_model())
-class UserWithRolesAdmin(PersonalDataActions, UserAdmin):
-    inlines = [*UserAdmin.inlines, ReviewerProfileInline]
-    list_filter = [*UserAdmin.list_filter, "reviewer_profile__country"]

@@ -3,7 +3,7 @@
 import operator
 from functools import reduce
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 
@@ -384,3 +384,75 @@ POOL_TITLES = {
     str(NominationFlow.find_replacement): _("Coordinators (replacement needed)"),
     str(NominationFlow.select): _("Leads (selection)"),
 }
+
+
+# --- the nominator's view of their nominations' progress ---------------------------------
+
+
+#: The steps of the journey, in order, for the status timeline.
+JOURNEY = [
+    (Nomination.Stage.DRAFT, _("Submission")),
+    (Nomination.Stage.SCREENING, _("National screening")),
+    (Nomination.Stage.REVIEW, _("Peer review")),
+    (Nomination.Stage.SELECTION, _("Selection")),
+    (Nomination.Stage.DECIDED, _("Decision")),
+]
+
+
+def next_due_subquery():
+    return Subquery(
+        Task.objects.filter(
+            process__nominationprocess__nomination=OuterRef("pk"),
+            status__in=OPEN_TASK_STATUSES,
+            flow_task_type="HUMAN",
+        )
+        .order_by("-scheduled")
+        .values("scheduled")[:1]
+    )
+
+
+def my_nominations(*, user):
+    """The nominator's own nominations with their stage and next deadline (one query)."""
+    return (
+        Nomination.objects.filter(nominator=user)
+        .select_related("call", "country")
+        .annotate(next_due=next_due_subquery())
+        .order_by("-created_at")
+    )
+
+
+def nomination_next_due(*, nomination):
+    return (
+        Task.objects.filter(
+            process__nominationprocess__nomination=nomination,
+            status__in=OPEN_TASK_STATUSES,
+            flow_task_type="HUMAN",
+        )
+        .order_by("-scheduled")
+        .values_list("scheduled", flat=True)
+        .first()
+    )
+
+
+def nomination_timeline(*, nomination):
+    """The journey's steps, each "done", "current", "rejected" or "upcoming"."""
+    stage = nomination.stage
+    current = {
+        Nomination.Stage.CHANGES_REQUESTED: Nomination.Stage.SCREENING,
+        Nomination.Stage.REJECTED: Nomination.Stage.SCREENING,
+    }.get(stage, stage)
+    position = [journey_stage for journey_stage, _label in JOURNEY].index(current)
+    steps = []
+    for index, (_stage, label) in enumerate(JOURNEY):
+        if index < position or stage == Nomination.Stage.DECIDED:
+            state = "done"
+        elif index == position:
+            state = "rejected" if stage == Nomination.Stage.REJECTED else "current"
+        else:
+            state = "upcoming"
+        steps.append({"label": label, "state": state})
+    return {
+        "steps": steps,
+        "next_step": nomination.next_step,
+        "next_due": nomination_next_due(nomination=nomination),
+    }

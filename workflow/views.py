@@ -17,7 +17,6 @@ from nominations.accounts import user_display
 from nominations.models import Call, Nomination, NominationEvent, SelectionProposal
 from nominations.permissions import may_lead_call
 from nominations.selectors import (
-    my_nominations,
     open_calls,
     selection_balance,
     survey_answer_rows,
@@ -46,6 +45,7 @@ from .selectors import (
     dashboard_figures,
     may_assign_in_bulk,
     may_see_dashboard,
+    my_nominations,
     nomination_viewer_role,
     open_tasks_for,
     selection_final_audience,

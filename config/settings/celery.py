@@ -62,7 +62,7 @@ CELERY_BEAT_SCHEDULE = {
     # Contact details of practices not selected, once their call's retention period is over
     # (Call.retention_days). Idempotent: a nomination done once is marked and skipped.
     "personal-data-retention": {
-        "task": "nominations.tasks.personal_data_retention",
+        "task": "workflow.tasks.personal_data_retention",
         "schedule": crontab(hour=3, minute=30),
     },
 }

@@ -75,7 +75,7 @@ def test_withdrawing_consent_unpublishes_and_the_hub_forgets_it(client, publishe
     client.force_login(published.nominator)
 
     page = client.get(reverse("nominations:detail", args=[published.pk]))
-    response = client.post(reverse("nominations:consent_withdraw", args=[published.pk]))
+    response = client.post(reverse("privacy:consent_withdraw", args=[published.pk]))
     client.logout()
 
     assert "Withdraw consent to publication" in page.content.decode()
@@ -99,7 +99,7 @@ def test_withdrawing_consent_unpublishes_and_the_hub_forgets_it(client, publishe
 
 
 def test_only_the_nominator_may_withdraw_it(client, published, coordinator):
-    url = reverse("nominations:consent_withdraw", args=[published.pk])
+    url = reverse("privacy:consent_withdraw", args=[published.pk])
 
     anonymous = client.post(url)
     client.force_login(coordinator)

@@ -8,11 +8,11 @@ from django.contrib.sessions.models import Session
 from django.urls import reverse
 
 from nominations.models import ErasureRecord, Nomination, NominationEvent
-from nominations.personal_data import ErasureRefused, account_erase
 from notifications.models import Message, Notification, Preference
 from notifications.services import notify
 from reviewers.models import Bid, ConflictOfInterest, Review, ReviewerProfile
 from workflow.flows import NominationFlow
+from workflow.personal_data import ErasureRefused, account_erase
 
 from ..factories import NominationFactory, UserFactory
 from ..workflow.helpers import open_task

@@ -5,9 +5,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from nominations.personal_data import personal_data_export
 from notifications.models import Preference
 from reviewers.models import Bid, ConflictOfInterest, CriterionScore, Review
+from workflow.personal_data import personal_data_export
 
 from ..factories import NominationFactory, UserFactory
 from .gdpr_helpers import PDF, decided_with_attachment, unzip

@@ -7,8 +7,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from nominations.models import Nomination, NominationEvent, SelectionDecision
-from nominations.personal_data import personal_data_retention_sweep
-from nominations.tasks import personal_data_retention
+from workflow.personal_data import personal_data_retention_sweep
+from workflow.tasks import personal_data_retention
 
 from ..factories import CallFactory, NominationFactory, UserFactory
 

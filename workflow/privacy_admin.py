@@ -5,11 +5,12 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from .accounts import user_display
-from .models import ErasureRecord
+from nominations.accounts import user_display
+from nominations.models import ErasureRecord
+from nominations.services import NominationError
+
 from .personal_data import ErasureRefused, account_erase, erasure_blockers
 from .privacy_views import export_response
-from .services import NominationError
 
 
 class PersonalDataActions:

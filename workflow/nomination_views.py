@@ -14,28 +14,15 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from workflow import selectors as workflow_selectors
-from workflow.charts import nomination_flow_svg
-from workflow.services import (
-    TaskUnavailable,
-    nomination_resubmit,
-    nomination_submit,
-    practice_public_save,
-)
-
-from .exports import as_csv, as_xlsx, call_export_table
-from .forms import NominationForm, PracticeTranslationForm, PublicPracticeForm
-from .models import Attachment, Call, Nomination, NominationEvent, PublishedPractice
-from .selectors import (
+from nominations.forms import NominationForm, PracticeTranslationForm, PublicPracticeForm
+from nominations.models import Attachment, Call, Nomination, NominationEvent, PublishedPractice
+from nominations.selectors import (
     exportable_calls,
-    my_nominations,
-    next_due_subquery,
     nomination_history_for,
-    nomination_timeline,
     open_calls,
     survey_answer_rows,
 )
-from .services import (
+from nominations.services import (
     TRANSLATED_FIELDS,
     NominationError,
     PublicTextChanged,
@@ -48,6 +35,17 @@ from .services import (
     practice_translation_draft,
     practice_translation_save,
     practice_version,
+)
+
+from . import selectors as workflow_selectors
+from .charts import nomination_flow_svg
+from .exports import as_csv, as_xlsx, call_export_table
+from .selectors import my_nominations, next_due_subquery, nomination_timeline
+from .services import (
+    TaskUnavailable,
+    nomination_resubmit,
+    nomination_submit,
+    practice_public_save,
 )
 
 

@@ -9,4 +9,9 @@ urlpatterns = [
     path("account/privacy/", privacy_views.account_privacy, name="account"),
     path("account/privacy/my-data.zip", privacy_views.account_data_download, name="download"),
     path("account/privacy/erase/", privacy_views.account_erase_view, name="erase"),
+    path(
+        "nominations/<int:pk>/withdraw-consent/",
+        privacy_views.consent_withdraw,
+        name="consent_withdraw",
+    ),
 ]

@@ -17,11 +17,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from nominations.accounts import is_erased, reviewer_display
+from nominations.models import Nomination, SurveyQuestion
+from nominations.permissions import is_coordinator, leads_call
 from reviewers.selectors import submitted_reviews_prefetch, weighted_mean
-
-from .accounts import is_erased, reviewer_display
-from .models import Nomination, SurveyQuestion
-from .permissions import is_coordinator, leads_call
 
 
 def exportable_nominations(*, call, user):

@@ -41,15 +41,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 
-from notifications.models import DeliveryEvent, Message, Notification, Preference
-from notifications.services import render_email
-from reviewers.models import Bid, ConflictOfInterest, Review, ReviewerProfile
-from workflow.deadlines import OPEN_TASK_STATUSES
-from workflow.flows import NominationFlow
-from workflow.selectors import COORDINATOR_NODES, HUMAN_NODES
-
-from .accounts import erased_email, is_erased
-from .models import (
+from nominations.accounts import erased_email, is_erased
+from nominations.models import (
     Attachment,
     Call,
     Country,
@@ -59,8 +52,15 @@ from .models import (
     SelectionDecision,
     SelectionProposal,
 )
-from .selectors import nomination_history_for, survey_answer_rows
-from .services import NominationError, event_record
+from nominations.selectors import nomination_history_for, survey_answer_rows
+from nominations.services import NominationError, event_record
+from notifications.models import DeliveryEvent, Message, Notification, Preference
+from notifications.services import render_email
+from reviewers.models import Bid, ConflictOfInterest, Review, ReviewerProfile
+
+from .deadlines import OPEN_TASK_STATUSES
+from .flows import NominationFlow
+from .selectors import COORDINATOR_NODES, HUMAN_NODES
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import privacy_views, views
+from . import nomination_views as views
 
 app_name = "nominations"
 urlpatterns = [
@@ -22,7 +22,6 @@ urlpatterns = [
         views.practice_translation_edit,
         name="public_translation",
     ),
-    path("<int:pk>/withdraw-consent/", privacy_views.consent_withdraw, name="consent_withdraw"),
     path(
         "<int:pk>/attachments/<int:attachment_pk>/",
         views.attachment_download,

@@ -1,4 +1,4 @@
-"""Thin Celery tasks of the nominations app; each calls one service and is safe to run twice."""
+"""Thin Celery tasks of the workflow app; each calls one service and is safe to run twice."""
 
 from celery import shared_task
 from django.utils import timezone

@@ -16,10 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .models import Call, Nomination
+from nominations.models import Call, Nomination
+from nominations.privacy_forms import ErasureConfirmForm
+from nominations.services import NominationError, publication_consent_withdraw
+
 from .personal_data import ErasureRefused, account_erase, erasure_blockers, personal_data_export
-from .privacy_forms import ErasureConfirmForm
-from .services import NominationError, publication_consent_withdraw
 
 
 def export_response(*, user):
