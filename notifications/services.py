@@ -26,6 +26,7 @@ from kombu.exceptions import OperationalError
 from config.site import absolute_url
 
 from .models import Message, Notification, Preference
+from .sending import EmailSession
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,34 @@ def message_dispatch(*, message_id):
         logger.warning("Broker unavailable; message %s waits for the sweep", message_id)
 
 
+def messages_dispatch(*, message_ids):
+    """Queue the sends of one commit's messages; with the broker down they wait for the sweep.
+
+    A few messages (one person's action telling a handful of people) are queued one task
+    each, so the worker's processes send them side by side at once. From
+    ``EMAIL_SEND_BATCH_MIN`` messages on (a reminder sweep, a call's closing), they go in
+    tasks of up to ``EMAIL_SEND_BATCH`` each: one task and one connection for many
+    messages, where Celery's cost per task would otherwise outweigh the send itself.
+    """
+    message_ids = list(message_ids)
+    if len(message_ids) < settings.EMAIL_SEND_BATCH_MIN:
+        for message_id in message_ids:
+            message_dispatch(message_id=message_id)
+        return
+    from .tasks import send_messages
+
+    size = settings.EMAIL_SEND_BATCH
+    for start in range(0, len(message_ids), size):
+        batch = message_ids[start : start + size]
+        try:
+            send_messages.apply_async(
+                (batch,),
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.1},
+            )
+        except OperationalError:
+            logger.warning("Broker unavailable; %s messages wait for the sweep", len(batch))
+
+
 def due_date(value, *, language, time_zone=""):
     """A due date (an ISO datetime) as the recipient reads it: the call's day, their words.
 
@@ -295,11 +324,23 @@ def _backoff(attempts):
     return timedelta(minutes=min(2 ** (attempts - 1), 360))
 
 
-def message_send(*, message_id, now=None):
+def _undeliverable(message):
+    """Whether the recipient can no longer be emailed: an account since deactivated (or
+    erased), or an address that bounced after the message was written."""
+    if not message.recipient.is_active:
+        return True
+    preference = getattr(message.recipient, "notification_preference", None)
+    return preference is not None and preference.bounced_at is not None
+
+
+def message_send(*, message_id, now=None, session=None):
     """Send one pending message; returns its status afterwards (or None if gone).
 
-    The row stays locked while the provider is called, so two workers (a task
-    and the sweep, or a redelivered task) never send the same message.
+    The row stays locked while the provider is called and is marked sent in the same
+    short transaction, so two workers (a task and the sweep, or a redelivered task)
+    never send the same message, and a crash can repeat at most the one message whose
+    send it interrupted. ``session`` (an ``EmailSession``) is the connection to send on,
+    kept open across messages; without one the message gets a connection of its own.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -309,18 +350,25 @@ def message_send(*, message_id, now=None):
             # whenever another transaction touched that user or inserted a row pointing
             # at the message (a sign-in, a new task, a tracking event).
             Message.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
-            .select_related("recipient")
+            .select_related("recipient", "recipient__notification_preference")
             .filter(pk=message_id, status=Message.Status.PENDING)
             .first()
         )
         if message is None:
             return None
+        if _undeliverable(message):
+            message.status = Message.Status.SKIPPED
+            message.save(update_fields=["status"])
+            return message.status
         message.attempts += 1
         try:
             # Rendering is inside the try: a template error is a failure staff must see,
             # not an exception that leaves the message pending for ever.
             email = _email_build(message)
-            email.send()
+            if session is None:
+                email.send()
+            else:
+                session.send(email)
         except Exception as error:  # any provider failure is retried, then shown to staff
             message.last_error = f"{type(error).__name__}: {error}"[:2000]
             if message.attempts >= MAX_ATTEMPTS:
@@ -341,16 +389,34 @@ def message_send(*, message_id, now=None):
         return message.status
 
 
-def messages_sweep(*, now=None, limit=500):
-    """Send what is pending and due: dispatches lost to an outage, and retries."""
+def messages_sweep(*, now=None, limit=500, session=None):
+    """Send what is pending and due: dispatches lost to an outage, and retries.
+
+    One connection serves the whole sweep (``messages_send``).
+    """
     now = now or timezone.now()
     due = Message.objects.filter(status=Message.Status.PENDING, next_attempt_at__lte=now).order_by(
         "next_attempt_at"
     )
+    return messages_send(
+        message_ids=list(due.values_list("pk", flat=True)[:limit]), now=now, session=session
+    )
+
+
+def messages_send(*, message_ids, now=None, session=None):
+    """Send a batch of messages on one connection; returns how many were sent.
+
+    Each is locked, sent and marked in its own transaction (``message_send``), so a crash
+    part-way leaves the rest pending for their redelivery or the sweep, and repeats at
+    most the message whose send it interrupted.
+    """
     sent = 0
-    for message_id in due.values_list("pk", flat=True)[:limit]:
-        if message_send(message_id=message_id, now=now) == Message.Status.SENT:
-            sent += 1
+    with contextlib.ExitStack() as stack:
+        if session is None:
+            session = stack.enter_context(EmailSession())
+        for message_id in message_ids:
+            if message_send(message_id=message_id, now=now, session=session) == Message.Status.SENT:
+                sent += 1
     return sent
 
 

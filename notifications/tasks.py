@@ -5,18 +5,32 @@ what is already done before doing anything.
 """
 
 from celery import shared_task
+from celery.signals import worker_process_shutdown
 
 from . import reminders, services
+from .sending import worker_session, worker_session_close
 
 
-@shared_task(acks_late=True)
-def send_message(message_id):
-    return services.message_send(message_id=message_id)
+def _session(task):
+    # A worker process sends every message on one kept-open connection. A task run
+    # eagerly (tests, `make run` without a worker) is inside a web request or a test,
+    # whose email settings may differ the next time: it opens a connection of its own.
+    return None if task.request.is_eager else worker_session()
 
 
-@shared_task
-def sweep_messages():
-    return services.messages_sweep()
+@shared_task(bind=True, acks_late=True)
+def send_message(self, message_id):
+    return services.message_send(message_id=message_id, session=_session(self))
+
+
+@shared_task(bind=True, acks_late=True)
+def send_messages(self, message_ids):
+    return services.messages_send(message_ids=message_ids, session=_session(self))
+
+
+@shared_task(bind=True)
+def sweep_messages(self):
+    return services.messages_sweep(session=_session(self))
 
 
 @shared_task
@@ -27,3 +41,8 @@ def send_reminders():
 @shared_task
 def send_daily_digests():
     return reminders.digests_send()
+
+
+@worker_process_shutdown.connect
+def close_email_session(**kwargs):
+    worker_session_close()

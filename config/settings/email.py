@@ -36,3 +36,15 @@ ANYMAIL = {key: env(f"ANYMAIL_{key}") for key in _ANYMAIL_KEYS if env(f"ANYMAIL_
 # it needs the `ses` extra installed (pip install -e ".[ses]").
 if env("ANYMAIL_AMAZON_SES_CLIENT_PARAMS", default=""):
     ANYMAIL["AMAZON_SES_CLIENT_PARAMS"] = env.json("ANYMAIL_AMAZON_SES_CLIENT_PARAMS")
+# A worker keeps one connection to the email backend (an SMTP session, a provider's HTTP
+# session) for the messages it sends, instead of one per message (notifications/sending.py).
+# It opens a fresh one after this many messages, as some relays cap messages per connection,
+EMAIL_SESSION_MAX_MESSAGES = env.int("EMAIL_SESSION_MAX_MESSAGES", default=100)
+# and before a send that comes this many seconds after the last, as relays drop idle
+# connections (RFC 5321 asks servers to wait 5 minutes; some wait less).
+EMAIL_SESSION_IDLE_SECONDS = env.int("EMAIL_SESSION_IDLE_SECONDS", default=30)
+# The messages of one commit go one task each below this many (sent side by side by the
+# worker's processes, soonest), and in tasks of up to EMAIL_SEND_BATCH from it on: a task costs
+# Celery more than sending one email on a kept-open connection (docs/benchmarks.md).
+EMAIL_SEND_BATCH_MIN = env.int("EMAIL_SEND_BATCH_MIN", default=10)
+EMAIL_SEND_BATCH = env.int("EMAIL_SEND_BATCH", default=100)

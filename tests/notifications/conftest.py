@@ -140,6 +140,7 @@ class ReceivedEmail:
     key: str  # the X-Nomflow-Message header: the message's idempotency key
     to: tuple[str, ...]
     subject: str
+    connection: int = 0  # which SMTP connection brought it: 1, 2… in the order they sent
 
 
 class SmtpSink:
@@ -155,6 +156,7 @@ class SmtpSink:
         self.released = threading.Event()
         self.held = None
         self.port = None
+        self.connections = 0  # SMTP connections that sent at least one message
 
     # What tests call.
 
@@ -198,7 +200,12 @@ class SmtpSink:
 
     async def handle_DATA(self, server, session, envelope):
         parsed = message_from_bytes(envelope.content, policy=policy.default)
+        # aiosmtpd keeps one session object per connection.
+        if not hasattr(session, "test_connection"):
+            self.connections += 1
+            session.test_connection = self.connections
         email = ReceivedEmail(
+            connection=session.test_connection,
             key=str(parsed["X-Nomflow-Message"] or ""),
             to=tuple(envelope.rcpt_tos),
             # Stripped as a mail client does: Django folds a long encoded subject onto a
