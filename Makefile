@@ -119,9 +119,10 @@ prodcheck: $(STAMP) var compilemessages ## Run the production configuration and 
 	if [ $$status -eq 5 ]; then echo "error: pytest collected no tests." >&2; exit 1; fi; \
 	exit $$status
 
-lint: $(STAMP) ## Check style: ruff check and ruff format --check
+lint: $(STAMP) ## Check style (ruff check, ruff format --check) and the import contracts
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(STAMP) ## Fix what ruff can and format the code
 	$(BIN)/ruff check --fix .

@@ -29,9 +29,9 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 
 from nominations.models import Call, Country, Nomination
-from notifications import reminders
 from notifications.models import Message, ReminderLog
 from reviewers.models import ReviewerProfile
+from workflow import reminders
 from workflow.flows import NominationFlow
 from workflow.models import NominationProcess
 

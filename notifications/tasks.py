@@ -7,7 +7,7 @@ what is already done before doing anything.
 from celery import shared_task
 from celery.signals import worker_process_shutdown
 
-from . import reminders, services
+from . import services
 from .sending import worker_session, worker_session_close
 
 
@@ -31,16 +31,6 @@ def send_messages(self, message_ids):
 @shared_task(bind=True)
 def sweep_messages(self):
     return services.messages_sweep(session=_session(self))
-
-
-@shared_task
-def send_reminders():
-    return reminders.reminders_send()
-
-
-@shared_task
-def send_daily_digests():
-    return reminders.digests_send()
 
 
 @worker_process_shutdown.connect

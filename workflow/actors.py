@@ -2,7 +2,7 @@
 
 One table, asked by the inbox and the may-act check (``workflow.selectors``), by the
 flow when it tells people about a new task (``NominationFlow.who_must_act``) and by
-the reminders and escalations (``notifications.reminders``). docs/architecture.md
+the reminders and escalations (``workflow.reminders``). docs/architecture.md
 states the same table in words.
 
 Parties are named, not resolved, here: each caller turns a party into people with

@@ -3,6 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
+from . import reminders
 from .personal_data import personal_data_retention_sweep
 
 
@@ -10,3 +11,15 @@ from .personal_data import personal_data_retention_sweep
 def personal_data_retention():
     """Erase the contact details whose retention period is over; returns how many."""
     return personal_data_retention_sweep(now=timezone.now())
+
+
+@shared_task
+def send_reminders():
+    """Reminders before deadlines, overdue notices and escalations that have come due."""
+    return reminders.reminders_send()
+
+
+@shared_task
+def send_daily_digests():
+    """One digest per person who chose daily delivery."""
+    return reminders.digests_send()

@@ -52,11 +52,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(minutes=1),
     },
     "send-reminders": {
-        "task": "notifications.tasks.send_reminders",
+        "task": "workflow.tasks.send_reminders",
         "schedule": timedelta(minutes=15),
     },
     "send-daily-digests": {
-        "task": "notifications.tasks.send_daily_digests",
+        "task": "workflow.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
     },
     # Contact details of practices not selected, once their call's retention period is over

@@ -13,8 +13,8 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.models import Message
-from notifications.reminders import digests_send
 from notifications.services import message_send, notify, render_email
+from workflow.reminders import digests_send
 
 from ..factories import UserFactory
 

@@ -21,10 +21,10 @@ from django.utils.translation import gettext
 
 from nominations.models import SelectionDecision
 from notifications.models import DeliveryEvent, Message, Notification, Preference
-from notifications.reminders import digests_send
 from notifications.services import message_send, notify
 from reviewers.models import Review
 from workflow.flows import NominationFlow
+from workflow.reminders import digests_send
 from workflow.services import (
     ScreeningDecision,
     nomination_resubmit,

@@ -15,9 +15,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from notifications.models import Message
-from notifications.reminders import reminders_send
 from workflow.deadlines import OPEN_TASK_STATUSES
 from workflow.flows import NominationFlow
+from workflow.reminders import reminders_send
 from workflow.selectors import can_act_on_task, open_tasks_for
 from workflow.services import (
     ScreeningDecision,

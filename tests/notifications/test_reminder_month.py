@@ -29,9 +29,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from notifications.models import Message, Preference, ReminderLog
-from notifications.reminders import digests_send, reminders_send
 from workflow.deadlines import OPEN_TASK_STATUSES, task_deadline_set
 from workflow.flows import NominationFlow
+from workflow.reminders import digests_send, reminders_send
 from workflow.services import (
     ScreeningDecision,
     nomination_screen,

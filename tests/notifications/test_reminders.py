@@ -15,8 +15,8 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from notifications.models import Message, Notification, Preference, ReminderLog
-from notifications.reminders import reminders_send
 from workflow.flows import NominationFlow
+from workflow.reminders import reminders_send
 from workflow.services import ScreeningDecision, nomination_screen, nomination_submit
 
 from ..factories import NominationFactory, UserFactory

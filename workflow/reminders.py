@@ -17,13 +17,13 @@ from viewflow.workflow.models import Task
 
 from nominations.accounts import user_display
 from nominations.models import Call, Country
-from workflow import actors
-from workflow.actors import ACTORS
-from workflow.deadlines import OPEN_TASK_STATUSES, calendar_shift
-from workflow.flows import NominationFlow
+from notifications.models import Message, ReminderLog
+from notifications.services import notify
 
-from .models import Message, ReminderLog
-from .services import notify
+from . import actors
+from .actors import ACTORS
+from .deadlines import OPEN_TASK_STATUSES, calendar_shift
+from .flows import NominationFlow
 
 NODE_NAMES = {str(getattr(NominationFlow, name)): name for name in ACTORS}
 
