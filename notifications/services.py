@@ -168,9 +168,10 @@ def messages_write(wanted):
             if message.idempotency_key in titles
         ]
     )
-    for message in written:
-        if message.status == Message.Status.PENDING:
-            transaction.on_commit(partial(message_dispatch, message_id=message.pk))
+    # One dispatch for the lot: many messages go out in batches (``messages_dispatch``).
+    pending = [message.pk for message in written if message.status == Message.Status.PENDING]
+    if pending:
+        transaction.on_commit(partial(messages_dispatch, message_ids=pending))
     return written
 
 
