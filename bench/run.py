@@ -278,9 +278,36 @@ def report_send(result):
                 "outbox statuses",
                 ", ".join(f"{k} {v}" for k, v in sorted(result["statuses"].items())),
             ),
+            ("SMTP connections", f"{result['connections']:,}"),
             ("logs", f"{result['log_dir']}"),
         ],
     )
+
+
+def report_send_compare(result):
+    """Interleaved backlog drains of two workers' code, one line a run, then the medians."""
+    n = result["messages"]
+    print(
+        f"\n== Worker drain, {n:,} queued messages, prefork x{result['concurrency']}, "
+        "interleaved rounds (first receipt to last)"
+    )
+    width = max(len(label) for label in result["labels"])
+    for run in result["runs"]:
+        print(
+            f"  {run['label']:<{width}} {run['per_second'] or 0:>6.0f} messages/s  "
+            f"{run['received_distinct']:,} of {n:,}, {run['duplicates']} duplicates, "
+            f"{run['connections']:,} SMTP connections, load {run['load']:.2f}"
+        )
+    medians = result["medians"]
+    before = result["labels"][0]
+    print("  medians: " + "; ".join(f"{label} {medians[label]:.0f}/s" for label in medians))
+    for label in result["labels"][1:]:
+        print(
+            f"send drain: before ({before}) {medians[before]:.0f}/s, after ({label}) "
+            f"{medians[label]:.0f}/s, ratio {medians[label] / medians[before]:.2f}"
+            if medians[before]
+            else "send drain: no figure"
+        )
 
 
 def report_matching(result):
@@ -414,6 +441,12 @@ def main(argv=None):
         "--lifecycles", type=int, default=30, help="lifecycles of each per round (default 30)"
     )
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (default 5)")
+    parser.add_argument(
+        "--send-compare",
+        metavar="BEFORE[..AFTER]",
+        help="with --only send: time a worker draining a backlog, alternating between "
+        "commit BEFORE's code and AFTER's (default: the working tree), --rounds times each",
+    )
     parser.add_argument("--verbose", action="store_true", help="query plan and profile too")
     args = parser.parse_args(argv)
 
@@ -462,6 +495,18 @@ def main(argv=None):
     if args.only in (None, "reminders"):
         reminders = reminder_sweep.run(tasks=args.tasks, verbose=args.verbose)
         report_reminders(reminders, verbose=args.verbose)
+    if args.only == "send" and args.send_compare:
+        before, _dots, after = args.send_compare.partition("..")
+        compared = send_throughput.compare(
+            before=before,
+            after=after or None,
+            rounds=args.rounds,
+            messages=args.messages,
+            concurrency=args.concurrency,
+            log_dir=BASE_DIR / "var" / "bench",
+        )
+        report_send_compare(compared)
+        return 0 if compared["ok"] else 1
     if args.only in (None, "send"):
         send = send_throughput.run(
             messages=args.messages,

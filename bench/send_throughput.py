@@ -7,14 +7,26 @@ written with ``notify``, each in its own transaction as a workflow step would,
 so each send is dispatched after its commit. The clock runs from the first
 ``notify`` to the sink's receipt of the last message; every message carries its
 idempotency key in X-Nomflow-Message, which the sink counts to find duplicates.
+
+``drain`` measures the worker alone: the N messages are written first, in one
+transaction, with no worker running, and their sends queued in Redis either one task
+per message (``send_message``, as every commit queued them before batches) or as one
+commit's batch (``messages_dispatch``: tasks of up to EMAIL_SEND_BATCH messages); then
+the worker starts, and the clock runs from the sink's first receipt to its last.
+``compare`` interleaves drains of a worker running an earlier commit's code
+(``git archive``) with drains of the working tree's, and reports each side's median.
 """
 
+import contextlib
 import os
 import queue
 import signal
 import socket
+import statistics
 import subprocess
 import sys
+import tarfile
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -54,7 +66,7 @@ class Sink:
 
     def __init__(self, *, log_dir):
         self.port = _free_port()
-        self.received = []  # (key, unix time)
+        self.received = []  # (key, unix time, connection number)
         self._lines = queue.Queue()
         self.process = subprocess.Popen(  # noqa: S603 - our own script, no shell
             [sys.executable, str(BENCH_DIR / "smtp_sink.py"), "--port", str(self.port)],
@@ -79,8 +91,8 @@ class Sink:
             except queue.Empty:
                 return
             if line and line.startswith("MSG "):
-                _tag, key, at = line.split(" ")
-                self.received.append((key, float(at)))
+                _tag, key, at, port = line.split(" ")
+                self.received.append((key, float(at), port))
 
     def stop(self, timeout=10):
         _stop(self.process, timeout)
@@ -98,15 +110,18 @@ def _stop(process, timeout):
         return process.wait(timeout=5)
 
 
-def start_worker(*, smtp_port, log_dir, concurrency):
+def start_worker(*, smtp_port, log_dir, concurrency, code_dir=BASE_DIR, log_name="worker.log"):
+    """A worker on ``code_dir``'s code (the working tree, or an exported commit)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "EMAIL_HOST": "127.0.0.1",
         "EMAIL_PORT": str(smtp_port),
+        # Ahead of the editable install, which would otherwise import the working tree.
+        "PYTHONPATH": str(code_dir),
     }
-    log = (log_dir / "worker.log").open("w")
+    log = (log_dir / log_name).open("w")
     return subprocess.Popen(  # noqa: S603 - the venv's celery, fixed arguments, no shell
         [
             str(Path(sys.executable).parent / "celery"),
@@ -121,7 +136,7 @@ def start_worker(*, smtp_port, log_dir, concurrency):
             "--without-mingle",
             "--without-gossip",
         ],
-        cwd=BASE_DIR,
+        cwd=code_dir,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -184,7 +199,7 @@ def run(*, messages=2_000, recipients=200, concurrency=2, log_dir, timeout=180):
         by_task = sweep_asked_wall = None  # messages received before the sweep was asked for
         while time.perf_counter() < deadline:
             sink.collect()
-            count = len({key for key, _at in sink.received if key.startswith(prefix)})
+            count = len({key for key, _at, _port in sink.received if key.startswith(prefix)})
             if count >= messages:
                 break
             if count != received:
@@ -198,7 +213,7 @@ def run(*, messages=2_000, recipients=200, concurrency=2, log_dir, timeout=180):
         # A duplicate would come moments after the original: listen a little longer.
         time.sleep(2)
         sink.collect()
-        mine = [(key, at) for key, at in sink.received if key.startswith(prefix)]
+        mine = [(key, at) for key, at, _port in sink.received if key.startswith(prefix)]
         counts = Counter(key for key, _at in mine)
         # The worker saves SENT just after the sink answers; give the last ones a moment.
         statuses = {}
@@ -237,6 +252,9 @@ def run(*, messages=2_000, recipients=200, concurrency=2, log_dir, timeout=180):
             if len(before_sweep) > 1
             else None,
             "statuses": statuses,
+            "connections": len(
+                {port for key, _at, port in sink.received if key.startswith(prefix)}
+            ),
             "log_dir": log_dir,
         }
     finally:
@@ -244,3 +262,171 @@ def run(*, messages=2_000, recipients=200, concurrency=2, log_dir, timeout=180):
             _stop(worker, timeout=30)
         sink.stop()
         celery_app.control.purge()
+
+
+def _backlog_write(*, prefix, users, messages):
+    """N ``task_assigned`` messages in one transaction: N send tasks queued at its commit."""
+    with transaction.atomic():
+        for i in range(messages):
+            notify(
+                recipient=users[i % len(users)],
+                kind=Message.Kind.TASK_ASSIGNED,
+                key=f"{prefix}{i}",
+                context={
+                    "node": "review",
+                    "nomination_title": f"Practice {i}",
+                    "nomination_id": i,
+                    "country": "Sweden",
+                    "due": "2030-01-31",
+                },
+                path=f"/tasks/{i}/",
+            )
+
+
+def drain(
+    *,
+    messages=2_000,
+    recipients=200,
+    concurrency=2,
+    log_dir,
+    code_dir=BASE_DIR,
+    label="working tree",
+    batched=False,
+    timeout=180,
+):
+    """Write N messages with no worker running, then time one worker sending them all."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    run_id = f"{time.time_ns()}"
+    celery_app.control.purge()
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [
+            User(username=f"drain{run_id}-{i}", email=f"drain{i}@example.org", password=UNUSABLE)
+            for i in range(recipients)
+        ]
+    )
+    prefix = f"bench-drain:{run_id}:"
+    _backlog_write(prefix=prefix, users=users, messages=messages)
+    # Queue the sends as the side under test would have: drop what the writes queued.
+    celery_app.control.purge()
+    ids = list(
+        Message.objects.filter(idempotency_key__startswith=prefix)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if batched:
+        from notifications.services import messages_dispatch
+
+        messages_dispatch(message_ids=ids)
+    else:
+        for message_id in ids:
+            celery_app.send_task("notifications.tasks.send_message", (message_id,))
+    sink = Sink(log_dir=log_dir)
+    worker = None
+    try:
+        sink.wait_ready(timeout=15)
+        worker = start_worker(
+            smtp_port=sink.port,
+            log_dir=log_dir,
+            concurrency=concurrency,
+            code_dir=code_dir,
+            log_name=f"worker-{label.split()[0]}{'-batched' if batched else ''}.log",
+        )
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            sink.collect()
+            if len({key for key, _at, _port in sink.received}) >= messages:
+                break
+            if worker.poll() is not None:
+                raise RuntimeError(f"worker exited with {worker.returncode}; see its log")
+            time.sleep(0.05)
+        time.sleep(2)  # a duplicate would come moments after the original
+        sink.collect()
+        mine = [(key, at, port) for key, at, port in sink.received if key.startswith(prefix)]
+        counts = Counter(key for key, _at, _port in mine)
+        times = sorted(at for _key, at, _port in mine)
+        seconds = times[-1] - times[0] if len(times) > 1 else None
+        return {
+            "label": label,
+            "messages": messages,
+            "received_distinct": len(counts),
+            "duplicates": sum(n - 1 for n in counts.values() if n > 1),
+            "seconds": seconds,
+            "per_second": (len(times) - 1) / seconds if seconds else None,
+            "connections": len({port for _key, _at, port in mine}),
+            "load": os.getloadavg()[0],
+        }
+    finally:
+        if worker is not None:
+            _stop(worker, timeout=30)
+        sink.stop()
+        celery_app.control.purge()
+
+
+def export_commit(rev, folder):
+    """``git archive`` of ``rev`` unpacked into ``folder``; the repository is not touched."""
+    archive = subprocess.run(  # noqa: S603 - git with fixed arguments, no shell
+        ["git", "archive", "--format=tar", rev],  # noqa: S607 - git from PATH
+        cwd=BASE_DIR,
+        check=True,
+        capture_output=True,
+    ).stdout
+    with tempfile.TemporaryFile() as tar_file:
+        tar_file.write(archive)
+        tar_file.seek(0)
+        with tarfile.open(fileobj=tar_file) as tar:
+            tar.extractall(folder, filter="data")
+    return subprocess.run(  # noqa: S603
+        ["git", "rev-parse", "--short", rev],  # noqa: S607
+        cwd=BASE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def compare(*, before, after=None, rounds=3, messages=2_000, concurrency=2, log_dir):
+    """Interleaved drains, ``rounds`` times: commit ``before``'s worker (a task per message),
+    then ``after``'s (a commit, or the working tree if None) with a task per message and
+    with batches; each side's median."""
+    with contextlib.ExitStack() as stack:
+        codes = []
+        for rev in (before, after):
+            if rev is None:
+                codes.append((BASE_DIR, "working tree"))
+                continue
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="nomflow-worker-"))
+            codes.append((Path(folder), export_commit(rev, folder)))
+        (before_dir, before_label), (after_dir, after_label) = codes
+        sides = [
+            (before_dir, before_label, False),
+            (after_dir, f"{after_label}, a task per message", False),
+            (after_dir, f"{after_label}, batches", True),
+        ]
+        runs = []
+        for _ in range(rounds):
+            for code_dir, label, batched in sides:
+                runs.append(
+                    drain(
+                        messages=messages,
+                        concurrency=concurrency,
+                        log_dir=log_dir,
+                        code_dir=code_dir,
+                        label=label,
+                        batched=batched,
+                    )
+                )
+    by_label = {}
+    for run in runs:
+        by_label.setdefault(run["label"], []).append(run)
+    return {
+        "messages": messages,
+        "concurrency": concurrency,
+        "runs": runs,
+        "labels": [label for _dir, label, _batched in sides],
+        "medians": {
+            label: statistics.median(run["per_second"] or 0 for run in side)
+            for label, side in by_label.items()
+        },
+        "ok": all(run["received_distinct"] == messages and run["duplicates"] == 0 for run in runs),
+    }

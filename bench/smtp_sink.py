@@ -1,12 +1,14 @@
 """A local SMTP sink for bench/send_throughput.py, run as its own process.
 
 It accepts every message on 127.0.0.1:PORT and prints one line per message,
-``MSG <X-Nomflow-Message> <unix time>``, so the benchmark can count what
-arrived, when, and whether anything arrived twice. Nothing is stored.
+``MSG <X-Nomflow-Message> <unix time> <connection>``, so the benchmark can count what
+arrived, when, whether anything arrived twice, and over how many SMTP connections
+(numbered as they deliver their first message). Nothing is stored.
 """
 
 import argparse
 import email
+import itertools
 import signal
 import sys
 import threading
@@ -16,10 +18,16 @@ from aiosmtpd.controller import Controller
 
 
 class CountingHandler:
+    def __init__(self):
+        self.connections = itertools.count(1)
+
     async def handle_DATA(self, server, session, envelope):
+        # aiosmtpd keeps one session object per connection.
+        if not hasattr(session, "nomflow_connection"):
+            session.nomflow_connection = next(self.connections)
         message = email.message_from_bytes(envelope.original_content or envelope.content)
         key = message.get("X-Nomflow-Message", "-")
-        print(f"MSG {key} {time.time():.6f}", flush=True)
+        print(f"MSG {key} {time.time():.6f} {session.nomflow_connection}", flush=True)
         return "250 Message accepted"
 
 
