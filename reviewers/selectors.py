@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import mean
 
-from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .matching import Candidate, Need
@@ -80,22 +81,40 @@ def matching_inputs(*, call, nominations, today=None):
     prefetch_related_objects(nominations, "themes")
     nomination_ids = [n.pk for n in nominations]
 
+    # Plain values, not model instances: every acceptance reads the whole pool, and
+    # building 150 profiles with their users and themes cost five times the solve.
+    # A reviewer's load is counted over the call's open reviews alone, per reviewer.
+    call_load = (
+        Review.objects.filter(
+            reviewer_id=OuterRef("user_id"),
+            status__in=Review.OPEN_STATUSES,
+            nomination__call=call,
+        )
+        .order_by()
+        .values("reviewer_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     profiles = list(
         ReviewerProfile.objects.filter(is_active=True)
-        .select_related("user")
-        .prefetch_related("expertise")
-        .annotate(
-            call_load=Count(
-                "user__reviews",
-                filter=Q(
-                    user__reviews__status__in=Review.OPEN_STATUSES,
-                    user__reviews__nomination__call=call,
-                ),
-                distinct=True,
-            )
-        )
+        .annotate(call_load=Coalesce(Subquery(call_load), 0))
         .order_by("user_id")
+        .values(
+            "pk",
+            "user_id",
+            "user__email",
+            "country_id",
+            "organisation",
+            "languages",
+            "capacity",
+            "call_load",
+        )
     )
+    expertise = defaultdict(set)
+    for profile_id, theme_id in ReviewerProfile.expertise.through.objects.filter(
+        reviewerprofile__is_active=True
+    ).values_list("reviewerprofile_id", "theme_id"):
+        expertise[profile_id].add(theme_id)
     away = set(
         Unavailability.objects.filter(starts_on__lte=period_end, ends_on__gte=today).values_list(
             "profile_id", flat=True
@@ -103,14 +122,14 @@ def matching_inputs(*, call, nominations, today=None):
     )
     candidates = [
         Candidate(
-            user_id=profile.user_id,
-            country_id=profile.country_id,
-            organisation=normalised(profile.organisation),
-            languages=frozenset(profile.languages),
-            expertise=frozenset(theme.pk for theme in profile.expertise.all()),
-            capacity=profile.capacity,
-            load=profile.call_load,
-            unavailable_for=frozenset(nomination_ids) if profile.pk in away else frozenset(),
+            user_id=profile["user_id"],
+            country_id=profile["country_id"],
+            organisation=normalised(profile["organisation"]),
+            languages=frozenset(profile["languages"]),
+            expertise=frozenset(expertise[profile["pk"]]),
+            capacity=profile["capacity"],
+            load=profile["call_load"],
+            unavailable_for=frozenset(nomination_ids) if profile["pk"] in away else frozenset(),
         )
         for profile in profiles
     ]
@@ -130,7 +149,7 @@ def matching_inputs(*, call, nominations, today=None):
         for theme in nomination.themes.all():
             # The project's priority themes (spatial segregation, social exclusion) weigh double.
             themes[nomination.pk][theme.pk] = 2 if theme.is_priority else 1
-    emails = {profile.user_id: profile.user.email.casefold() for profile in profiles}
+    emails = {profile["user_id"]: profile["user__email"].casefold() for profile in profiles}
     organisations = {c.user_id: c.organisation for c in candidates}
 
     needs = []
