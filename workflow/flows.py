@@ -1,7 +1,10 @@
 """The path of a nomination, from submission to selection.
 
 Each method here is an adapter: the decisions live in the services of the
-nominations and reviewers apps, which this flow calls and routes on.
+nominations and reviewers apps, which this flow calls and routes on. The nodes
+that need no person (gateways, functions, the join, the ends) are routed without
+a row of their own inside the step of the person whose task led to them; that
+task records them (``workflow.nodes``).
 
     submit -> screen -> screening_outcome
                           |-- changes requested -> revise -> screen
@@ -34,9 +37,18 @@ from reviewers.selectors import HELD_STATUSES
 from reviewers.services import reviews_assign, reviews_replace_declined
 
 from .actors import ACTORS, party_members
-from .deadlines import task_deadline_set
+from .deadlines import deadline_for
 from .models import NominationProcess
-from .nodes import DynamicSplit, our_task_page
+from .nodes import (
+    DynamicSplit,
+    HumanTask,
+    RoutedEnd,
+    RoutedFunction,
+    RoutedIf,
+    RoutedJoin,
+    RoutedSwitch,
+    our_task_page,
+)
 from .transitions import nomination_transition
 
 
@@ -52,14 +64,15 @@ class NominationFlow(flow.Flow):
     submit = flow.StartHandle(this.start_process).Annotation(title=_("Submitted")).Next(this.screen)
 
     screen = (
-        flow.View(our_task_page)
+        HumanTask(our_task_page)
         .Annotation(title=_("National screening"))
+        .Due(this.task_due)
         .onCreate(this.task_created)
         .Next(this.screening_outcome)
     )
 
     screening_outcome = (
-        flow.Switch()
+        RoutedSwitch()
         .Annotation(title=_("Screening outcome"))
         .Case(this.assign_reviewers, this.was_accepted)
         .Case(this.revise, this.needs_changes)
@@ -67,21 +80,22 @@ class NominationFlow(flow.Flow):
     )
 
     revise = (
-        flow.View(our_task_page)
+        HumanTask(our_task_page)
         .Annotation(title=_("Changes by the nominator"))
         .Assign(this.nominator_of)
+        .Due(this.task_due)
         .onCreate(this.task_created)
         .Next(this.screen)
     )
 
     assign_reviewers = (
-        flow.Function(this.choose_reviewers)
+        RoutedFunction(this.choose_reviewers)
         .Annotation(title=_("Reviewers chosen"))
         .Next(this.reviewers_found)
     )
 
     reviewers_found = (
-        flow.If(this.has_all_reviewers)
+        RoutedIf(this.has_all_reviewers)
         .Annotation(title=_("All reviewers found?"))
         .Then(this.review_split)
         .Else(this.find_reviewers)
@@ -90,14 +104,15 @@ class NominationFlow(flow.Flow):
     # The matcher found too few valid reviewers (or the call assigns in bulk): the
     # coordinators find more, assign one by hand, or go on with those it has.
     find_reviewers = (
-        flow.View(our_task_page)
+        HumanTask(our_task_page)
         .Annotation(title=_("Reviewers needed"))
+        .Due(this.task_due)
         .onCreate(this.task_created)
         .Next(this.reviewers_settled)
     )
 
     reviewers_settled = (
-        flow.If(this.has_open_reviews)
+        RoutedIf(this.has_open_reviews)
         .Annotation(title=_("Any reviewer?"))
         .Then(this.review_split)
         .Else(this.close_review)
@@ -110,77 +125,84 @@ class NominationFlow(flow.Flow):
     )
 
     review = (
-        flow.View(our_task_page)
+        HumanTask(our_task_page)
         .Annotation(title=_("Peer review"))
         .Assign(this.reviewer_of)
+        .Due(this.task_due)
         .onCreate(this.task_created)
         .Next(this.review_outcome, task_data=this.same_review)
     )
 
     review_outcome = (
-        flow.If(this.was_declined)
+        RoutedIf(this.was_declined)
         .Annotation(title=_("Declined?"))
         .Then(this.replace_reviewer, task_data=this.same_review)
         .Else(this.reviews_done)
     )
 
     replace_reviewer = (
-        flow.Function(this.choose_replacement)
+        RoutedFunction(this.choose_replacement)
         .Annotation(title=_("Replacement chosen"))
         .Next(this.replacement_found, task_data=this.replacement_review)
     )
 
     replacement_found = (
-        flow.If(this.has_review)
+        RoutedIf(this.has_review)
         .Annotation(title=_("Replacement found?"))
         .Then(this.review, task_data=this.same_review)
         .Else(this.replacement_missing, task_data=this.same_data)
     )
 
     replacement_missing = (
-        flow.If(this.replacement_given_up)
+        RoutedIf(this.replacement_given_up)
         .Annotation(title=_("Go on without?"))
         .Then(this.reviews_done)
         .Else(this.find_replacement, task_data=this.same_data)
     )
 
     find_replacement = (
-        flow.View(our_task_page)
+        HumanTask(our_task_page)
         .Annotation(title=_("Replacement needed"))
+        .Due(this.task_due)
         .onCreate(this.task_created)
         .Next(this.replacement_found, task_data=this.same_data)
     )
 
-    reviews_done = flow.Join().Annotation(title=_("All reviews in")).Next(this.close_review)
+    reviews_done = RoutedJoin().Annotation(title=_("All reviews in")).Next(this.close_review)
 
     close_review = (
-        flow.Function(this.finish_review_stage)
+        RoutedFunction(this.finish_review_stage)
         .Annotation(title=_("Peer review complete"))
         .Next(this.select)
     )
 
     select = (
-        flow.View(our_task_page)
+        HumanTask(our_task_page)
         .Annotation(title=_("Selection"))
+        .Due(this.task_due)
         .onCreate(this.task_created)
         .Next(this.selected)
     )
 
-    selected = flow.End().Annotation(title=_("Decided"))
-    rejected = flow.End().Annotation(title=_("Not accepted"))
+    selected = RoutedEnd().Annotation(title=_("Decided"))
+    rejected = RoutedEnd().Annotation(title=_("Not accepted"))
 
     def start_process(self, activation, nomination):
         activation.process.nomination = nomination
         return activation.process
 
+    def task_due(self, activation):
+        """When a new human task is due, set before its first save (``workflow.deadlines``)."""
+        call = activation.process.nomination.call
+        return deadline_for(
+            created=activation.task.created,
+            days=getattr(call, ACTORS[activation.flow_task.name].deadline_field),
+            time_zone=call.time_zone,
+        )
+
     def task_created(self, activation):
         nomination = activation.process.nomination
         node = activation.flow_task.name
-        task_deadline_set(
-            task=activation.task,
-            call=nomination.call,
-            days=getattr(nomination.call, ACTORS[node].deadline_field),
-        )
         task_assigned_notify(
             task=activation.task,
             nomination=nomination,

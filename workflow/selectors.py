@@ -6,6 +6,7 @@ from functools import reduce
 from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
+from viewflow.workflow.status import STATUS
 
 from nominations.models import Nomination
 from nominations.permissions import coordinates_country, is_coordinator, leads_call
@@ -15,6 +16,7 @@ from . import actors
 from .actors import ACTORS, POOLS
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
+from .nodes import PASSED
 
 
 def _nodes(names):
@@ -136,6 +138,22 @@ def tasks_of_nomination(*, nomination):
     return Task.objects.filter(process__nominationprocess__nomination=nomination).order_by(
         "created", "pk"
     )
+
+
+def steps_of_process(*, process_id):
+    """[(node, status)] of every step a process has taken, oldest first, routed ones included.
+
+    A human task is its own step; the routed nodes it led to (gateways, functions, the
+    join, the ends: ``workflow.nodes``) have no row and follow it, done, in the order its
+    ``data["passed"]`` lists them.
+    """
+    steps = []
+    tasks = Task.objects.filter(process_id=process_id).order_by("created", "pk")
+    for flow_task, status, data in tasks.values_list("flow_task", "status", "data"):
+        steps.append((flow_task, status))
+        for name in (data or {}).get(PASSED, []):
+            steps.append((NominationFlow.instance.node(name), STATUS.DONE))
+    return steps
 
 
 def calls_led_by(user):

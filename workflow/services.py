@@ -101,10 +101,14 @@ def selection_not_final(call):
 
 
 def _task_start(task, user):
-    """Start an open task (inside ``open_task_locked``), taking it from its pool if needed."""
+    """Start an open task (inside ``open_task_locked``), taking it from its pool if needed.
+
+    The task is completed in the same step, so taking it is not saved on its own: the
+    task is written once, done, after the steps it leads to (``HumanTaskActivation``).
+    """
     activation = task.flow_task.activation_class(task)
     if task.owner_id is None:
-        activation.assign(user)
+        activation.take(user)
     activation.start(None)
     return activation
 

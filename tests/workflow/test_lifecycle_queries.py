@@ -29,12 +29,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 #: Statements of each step, for a call of 3 reviewers, 5 criteria, 1 coordinator, 1 lead.
 LIFECYCLE_STATEMENTS = {
     "draft": 7,
-    "submit": 24,
-    "accept": 57,
-    "review 1": 25,
-    "review 2": 25,
-    "review 3": 49,
-    "decide": 23,
+    "submit": 23,
+    "accept": 35,
+    "review 1": 15,
+    "review 2": 15,
+    "review 3": 25,
+    "decide": 16,
 }
 
 
