@@ -19,6 +19,7 @@ import pstats
 import random
 import time
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
@@ -32,6 +33,7 @@ from nominations.models import Call, Country, Nomination
 from notifications.models import Message, ReminderLog
 from reviewers.models import ReviewerProfile
 from workflow import reminders
+from workflow.deadlines import day_end
 from workflow.flows import NominationFlow
 from workflow.models import NominationProcess
 
@@ -171,9 +173,13 @@ def build(*, tasks, reviewers, nominators, now, seed=42):
 
     mark = time.perf_counter()
     task_rows = []
+    zone = ZoneInfo(call.time_zone)
     for i, process_id in enumerate(process_ids):
         earliest, latest = _deadline_band(rng.random())
-        due = now + earliest + (latest - earliest) * rng.random()
+        # As the flow sets them: the end of a day in the call's time zone (workflow.deadlines).
+        due = day_end(
+            (now + earliest + (latest - earliest) * rng.random()).astimezone(zone).date(), zone
+        )
         task_rows.append(
             Task(
                 process_id=process_id,

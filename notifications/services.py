@@ -11,7 +11,7 @@ import contextlib
 import logging
 import threading
 from datetime import datetime, timedelta
-from functools import partial
+from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -249,7 +249,14 @@ def due_date(value, *, language, time_zone=""):
     The day is counted in ``time_zone`` (the call's, stored with the message), or the
     site's for messages written without one.
     """
-    zone = ZoneInfo(time_zone or settings.TIME_ZONE)
+    return _due_date(value, language, time_zone or settings.TIME_ZONE)
+
+
+@lru_cache(maxsize=4096)
+def _due_date(value, language, time_zone):
+    # Deadlines fall at the end of a day: a reminder sweep listing thousands of tasks meets
+    # a few dozen distinct ones, each formatted once.
+    zone = ZoneInfo(time_zone)
     moment = timezone.localtime(datetime.fromisoformat(value), zone)
     with translation.override(language):
         return date_format(moment, "DATE_FORMAT")

@@ -9,22 +9,25 @@ tasks gets one message listing them all.
 import hashlib
 from collections import defaultdict
 from datetime import timedelta
+from functools import lru_cache
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from nominations.accounts import user_display
 from nominations.models import Call, Country
 from notifications.models import Message, ReminderLog
-from notifications.services import notify
+from notifications.services import messages_write, notify
 
 from . import actors
 from .actors import ACTORS
 from .deadlines import OPEN_TASK_STATUSES, calendar_shift
 from .flows import NominationFlow
 
+#: Messages per INSERT: well inside PostgreSQL's 65,535 parameters per statement.
+_WRITE_BATCH = 1000
 NODE_NAMES = {str(getattr(NominationFlow, name)): name for name in ACTORS}
 
 
@@ -39,14 +42,21 @@ def due_points(*, due, now, reminder_days, grace_days, created=None, time_zone="
     points = [
         f"before:{days}"
         for days in sorted(reminder_days, reverse=True)
-        if (moment := calendar_shift(due, days=-days, time_zone=time_zone)) <= now < due
+        if (moment := _shifted(due, -days, time_zone)) <= now < due
         and (created is None or moment >= created)
     ]
     if now >= due:
         points.append("overdue")
-    if now >= calendar_shift(due, days=grace_days, time_zone=time_zone):
+    if now >= _shifted(due, grace_days, time_zone):
         points.append("escalation")
     return points
+
+
+@lru_cache(maxsize=4096)
+def _shifted(moment, days, time_zone):
+    # Deadlines fall at the end of a day, so a sweep over a big call meets few distinct
+    # moments: each shift through the time zone is worked out once.
+    return calendar_shift(moment, days=days, time_zone=time_zone)
 
 
 def _key(prefix, user_id, pairs):
@@ -218,28 +228,74 @@ def reminders_send(*, now=None):
                 escalations[user_id].append((task_id, ("escalation",), escalation_item))
     _name_holders(escalations)
 
-    written = 0
     users = get_user_model().objects.in_bulk(set(reminders) | set(escalations))
+    wanted, pairs_by_key = [], {}
+    for kind, per_user in (
+        (Message.Kind.REMINDER, reminders),
+        (Message.Kind.ESCALATION, escalations),
+    ):
+        for user_id, entries in per_user.items():
+            pairs = [(task_id, point) for task_id, points, _item in entries for point in points]
+            key = _key(kind, user_id, pairs)
+            pairs_by_key[key] = pairs
+            wanted.append(
+                {
+                    "recipient": users[user_id],
+                    "kind": kind,
+                    "key": key,
+                    "context": {"tasks": [item for _task_id, _points, item in entries]},
+                    "path": "/tasks/",
+                    "in_site": True,
+                }
+            )
+    # Every message of the sweep in one INSERT, every logged point in a few: a sweep over a
+    # big call costs a handful of statements, not several per person.
     with transaction.atomic():
-        for kind, per_user in (
-            (Message.Kind.REMINDER, reminders),
-            (Message.Kind.ESCALATION, escalations),
-        ):
-            for user_id, entries in per_user.items():
-                pairs = [(task_id, point) for task_id, points, _item in entries for point in points]
-                message = notify(
-                    recipient=users[user_id],
-                    kind=kind,
-                    key=_key(kind, user_id, pairs),
-                    context={"tasks": [item for _task_id, _points, item in entries]},
-                    path="/tasks/",
-                )
-                ReminderLog.objects.bulk_create(
-                    [ReminderLog(task_id=t, point=p, message=message) for t, p in pairs],
-                    ignore_conflicts=True,
-                )
-                written += 1
-    return scanned, written
+        messages = {}
+        for start in range(0, len(wanted), _WRITE_BATCH):
+            for message in messages_write(wanted[start : start + _WRITE_BATCH]):
+                messages[message.idempotency_key] = message
+        already = set(pairs_by_key) - set(messages)
+        if already:  # written by a sweep that committed at the same moment
+            messages.update(Message.objects.in_bulk(already, field_name="idempotency_key"))
+        _points_log(
+            [
+                (task_id, point, messages[key].pk)
+                for key, pairs in pairs_by_key.items()
+                for task_id, point in pairs
+            ],
+            now=now,
+        )
+    return scanned, len(wanted)
+
+
+def _points_log(rows, *, now):
+    """Log (task id, point, message id) rows once each; a point logged already is skipped.
+
+    On PostgreSQL the rows go as three arrays in one statement: a cold sweep over a big
+    call logs tens of thousands of points, and building a model instance for each cost
+    more than the sweep's reading and deciding together.
+    """
+    if connection.vendor != "postgresql":
+        ReminderLog.objects.bulk_create(
+            [ReminderLog(task_id=t, point=p, message_id=m, created_at=now) for t, p, m in rows],
+            ignore_conflicts=True,
+            batch_size=5000,
+        )
+        return
+    meta, quote = ReminderLog._meta, connection.ops.quote_name
+    columns = ", ".join(
+        quote(meta.get_field(name).column) for name in ("task", "point", "message", "created_at")
+    )
+    with connection.cursor() as cursor:
+        # Only quoted names from the model's options go into the text; values are parameters.
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "  # noqa: S608
+            "SELECT task, point, message, %s "
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS row(task, point, message) "
+            "ON CONFLICT DO NOTHING",
+            [now, [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]],
+        )
 
 
 def _reminders_outdated(message_ids):
