@@ -73,16 +73,18 @@ def nomination_create(*, call, nominator, fields, themes, survey_answers, client
         raise NominationError(
             _("The selection of this call is final; nominations can no longer be made.")
         )
-    nomination = Nomination.objects.create(
+    nomination = Nomination(
         call=call,
         nominator=nominator,
         client_token=client_token,
         survey_answers=survey_answers,
         **fields,
     )
-    nomination.themes.set(themes)
-    if _publication_consent_changed(nomination, given_before=False):
-        nomination.save(update_fields=["publication_consent_at", "publication_consent_text"])
+    # Consent and themes go in with the draft itself: no UPDATE after the INSERT, and
+    # no read of themes a new draft cannot have yet.
+    _publication_consent_changed(nomination, given_before=False)
+    nomination.save(force_insert=True)
+    nomination.themes.add(*themes)
     event_record(
         nomination=nomination,
         action=NominationEvent.Action.CREATED,

@@ -47,6 +47,7 @@ from .nodes import (
     RoutedIf,
     RoutedJoin,
     RoutedSwitch,
+    StartInTransaction,
     our_task_page,
 )
 from .transitions import nomination_transition
@@ -61,7 +62,9 @@ class NominationFlow(flow.Flow):
     # worst case in milliseconds where nowait's retry sleeps take seconds.
     lock_impl = SelectForUpdateLock(nowait=False)
 
-    submit = flow.StartHandle(this.start_process).Annotation(title=_("Submitted")).Next(this.screen)
+    submit = (
+        StartInTransaction(this.start_process).Annotation(title=_("Submitted")).Next(this.screen)
+    )
 
     screen = (
         HumanTask(our_task_page)
@@ -130,7 +133,7 @@ class NominationFlow(flow.Flow):
         .Assign(this.reviewer_of)
         .Due(this.task_due)
         .onCreate(this.task_created)
-        .Next(this.review_outcome, task_data=this.same_review)
+        .Next(this.review_outcome, task_data=this.review_ended)
     )
 
     review_outcome = (
@@ -232,26 +235,53 @@ class NominationFlow(flow.Flow):
 
     def has_all_reviewers(self, activation):
         nomination = activation.process.nomination
-        held = Review.objects.filter(nomination=nomination, status__in=HELD_STATUSES).count()
-        return held >= nomination.call.reviewers_per_nomination
+        held = list(
+            Review.objects.filter(nomination=nomination, status__in=HELD_STATUSES).select_related(
+                "reviewer"
+            )
+        )
+        # The split right after reads its open reviews from these (``open_reviews``).
+        activation.process.held_reviews_read = held
+        return len(held) >= nomination.call.reviewers_per_nomination
 
     def has_open_reviews(self, activation):
         return bool(self.open_reviews(activation))
 
     def open_reviews(self, activation):
-        reviews = Review.objects.filter(
-            nomination=activation.process.nomination, status__in=Review.OPEN_STATUSES
-        )
-        return [{"review_id": review_id} for review_id in reviews.values_list("pk", flat=True)]
+        held = activation.process.__dict__.pop("held_reviews_read", None)
+        if held is not None:
+            reviews = [review for review in held if review.status in Review.OPEN_STATUSES]
+        else:
+            reviews = list(
+                Review.objects.filter(
+                    nomination=activation.process.nomination, status__in=Review.OPEN_STATUSES
+                ).select_related("reviewer")
+            )
+        # Each review task's owner is its reviewer: read here, with the reviews, rather
+        # than once per task (``reviewer_of``). The process object lives for this step.
+        activation.process.reviewers_read = {review.pk: review.reviewer for review in reviews}
+        return [{"review_id": review.pk} for review in reviews]
 
     def reviewer_of(self, activation):
         review_id = activation.task.data["review_id"]
+        known = getattr(activation.process, "reviewers_read", {})
+        if review_id in known:
+            return known[review_id]
         return get_user_model().objects.get(reviews__pk=review_id)
 
     def same_review(self, activation):
         return {"review_id": activation.task.data["review_id"]}
 
+    def review_ended(self, activation):
+        """The review, and whether its reviewer declined it (``False`` once submitted)."""
+        return {
+            "review_id": activation.task.data["review_id"],
+            "declined": bool(activation.task.data.get("declined")),
+        }
+
     def was_declined(self, activation):
+        if "declined" in activation.task.data:  # said by the step that ended the review
+            return activation.task.data["declined"]
         review_id = activation.task.data["review_id"]
         return Review.objects.filter(pk=review_id, status=Review.Status.DECLINED).exists()
 

@@ -23,6 +23,7 @@ The rules that keep this within viewflow's extension points, without patching it
 - Routed nodes send no viewflow task signals (Nomflow listens to none).
 """
 
+from django.db import connection
 from django.shortcuts import redirect
 from django.utils.timezone import now
 from viewflow import this
@@ -34,9 +35,10 @@ from viewflow.workflow.nodes.func import FunctionActivation
 from viewflow.workflow.nodes.if_gate import IfActivation
 from viewflow.workflow.nodes.join import JoinActivation
 from viewflow.workflow.nodes.split import SplitActivation
+from viewflow.workflow.nodes.start import StartHandleActivation
 from viewflow.workflow.nodes.switch import SwitchActivation
 from viewflow.workflow.nodes.view import ViewActivation
-from viewflow.workflow.signals import flow_finished, task_finished
+from viewflow.workflow.signals import flow_finished, flow_started, task_finished, task_started
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
@@ -205,7 +207,9 @@ class RoutedEndActivation(RoutedActivation, EndActivation):
     def activate(self):
         """Finish the process unless another task of it is still open."""
         self.task.started = now()
-        others_open = (
+        # Tasks run in parallel only on the branches of a split, whose tokens say so: a
+        # process reaching its end from a task of no split has nothing else open.
+        others_open = self.anchor.task.token.is_split_token() and (
             self.flow_class.task_class._default_manager.filter(
                 process=self.process, finished__isnull=True
             )
@@ -291,6 +295,8 @@ class HumanTaskActivation(ViewActivation):
     def __init__(self, task):
         super().__init__(task)
         self.passed = []
+        #: Tasks created after this one in its step, linked to it in one INSERT.
+        self.links = []
         self._save_after_routing = False
 
     @classmethod
@@ -314,7 +320,11 @@ class HumanTaskActivation(ViewActivation):
             task.scheduled = flow_task._due(activation)
 
         task.save()
-        task.previous.add(_anchor_of(prev_activation).task)
+        anchor = _anchor_of(prev_activation)
+        if isinstance(anchor, HumanTaskActivation) and anchor._save_after_routing:
+            anchor.links.append(task)  # written together once the routing is over
+        else:
+            task.previous.add(anchor.task)
         if flow_task._on_create is not None:
             flow_task._on_create(activation)
         return activation
@@ -341,12 +351,41 @@ class HumanTaskActivation(ViewActivation):
             self.activate_next()
         finally:
             self._save_after_routing = False
+        if self.links:
+            link = self.task.__class__.previous.through
+            link.objects.bulk_create(
+                [link(from_task_id=task.pk, to_task_id=self.task.pk) for task in self.links]
+            )
         if self.passed:
             self.task.data = {
                 **self.task.data,
                 PASSED: [*self.task.data.get(PASSED, []), *self.passed],
             }
         self.task.save()
+
+
+class StartInTransactionActivation(StartHandleActivation):
+    @Activation.status.super()
+    def execute(self):
+        """Start the process inside the caller's transaction, without savepoints or a lock.
+
+        viewflow wraps the start in a savepoint and locks the new process row in another;
+        nobody else can see a row this transaction has just inserted, and a failure rolls
+        back the caller's whole step, so both are left out.
+        """
+        if not connection.in_atomic_block:
+            raise FlowRuntimeError(f"{self.flow_task.name} runs inside the caller's transaction")
+        task_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.process.save()
+        self.complete()
+        flow_started.send(sender=self.flow_class, process=self.process, task=self.task)
+        self.activate_next()
+
+
+class StartInTransaction(flow.StartHandle):
+    """``flow.StartHandle`` run inside the caller's transaction (see its activation)."""
+
+    activation_class = StartInTransactionActivation
 
 
 class HumanTask(flow.View):
@@ -373,4 +412,3 @@ class HumanTask(flow.View):
 def our_task_page(request, task_pk, **kwargs):
     """Human tasks are done on Nomflow's own pages; viewflow's URLs forward there."""
     return redirect("workflow:task", task_pk=task_pk)
-

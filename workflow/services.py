@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +39,7 @@ from nominations.services import (
 from nominations.translation import texts_by_language
 from notifications.models import Message
 from notifications.services import notify, outbox_batch
-from reviewers.models import Review
+from reviewers.models import Review, RubricCriterion
 from reviewers.selectors import HELD_STATUSES
 from reviewers.services import (
     call_assignments_lock,
@@ -62,6 +64,24 @@ class TaskUnavailable(Exception):
     """The task was completed or cancelled before this action reached it."""
 
 
+#: What a step reads with its task: the process, nomination, call, country and nominator.
+TASK_CONTEXT = (
+    "owner",
+    "process__nominationprocess__nomination__call",
+    "process__nominationprocess__nomination__country",
+    "process__nominationprocess__nomination__nominator",
+)
+
+
+def _task_checked(task, *, nodes, user, permitted):
+    if task.flow_task not in nodes or not permitted(user=user, task=task):
+        raise PermissionDenied
+    if task.status not in OPEN_TASK_STATUSES:
+        raise TaskUnavailable(task_unavailable_message(task, user=user))
+    selection_not_final(task.process.nominationprocess.nomination.call)
+    return task
+
+
 @contextmanager
 def open_task_locked(*, task_id, nodes, user, permitted=None):
     """The open task ``task_id`` of one of ``nodes``, under the process lock, for ``user``.
@@ -73,23 +93,32 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
     from .selectors import can_act_on_task
 
     permitted = permitted or can_act_on_task
-    process_id = Task.objects.filter(pk=task_id).values_list("process_id", flat=True).first()
-    if process_id is None:
-        raise TaskUnavailable(_("This task does not exist any more."))
-    # The lock's own transaction is the step's (no savepoint inside an outer one); the
+    # The lock's transaction is the step's (no savepoint inside an outer one); the
     # messages of the whole step are written together just before it commits.
-    with NominationFlow.lock(process_id), outbox_batch():
-        task = Task.objects.select_related(
-            "owner",
-            "process__nominationprocess__nomination__call",
-            "process__nominationprocess__nomination__nominator",
-        ).get(pk=task_id)
-        if task.flow_task not in nodes or not permitted(user=user, task=task):
-            raise PermissionDenied
-        if task.status not in OPEN_TASK_STATUSES:
-            raise TaskUnavailable(task_unavailable_message(task, user=user))
-        selection_not_final(task.process.nominationprocess.nomination.call)
-        yield task
+    with transaction.atomic(), outbox_batch():
+        if _process_lock_of_task(task_id=task_id) is None:
+            raise TaskUnavailable(_("This task does not exist any more."))
+        task = Task.objects.select_related(*TASK_CONTEXT).get(pk=task_id)
+        yield _task_checked(task, nodes=nodes, user=user, permitted=permitted)
+
+
+def _process_lock_of_task(*, task_id, process_id=None):
+    """Lock the process of task ``task_id``; returns its (status, finished), None if gone.
+
+    The same row lock ``NominationFlow.lock`` takes (viewflow's
+    ``SelectForUpdateLock(nowait=False)``: ``SELECT … FOR UPDATE`` on the process row,
+    waiting for it), found from the task and taken in the caller's transaction, so a
+    step pays one statement for it rather than a read of the process id, a lock and
+    a savepoint.
+    """
+    processes = NominationFlow.process_class._default_manager.filter(task__pk=task_id)
+    if process_id is not None:
+        processes = processes.filter(pk=process_id)
+    return (
+        processes.select_for_update(of=("self",))
+        .values_list("task__status", "task__finished")
+        .first()
+    )
 
 
 def selection_not_final(call):
@@ -134,6 +163,36 @@ def human_task(*, task_id, node, user):
         activation.execute()
 
 
+@contextmanager
+def review_task(*, task_id, user, permitted=None):
+    """``human_task`` for a review, with the process lock taken only to complete it.
+
+    The review's own writes (the review row, its scores, the history event) touch rows
+    of that review alone, so they go first, without holding up the other reviewers of
+    the same nomination; then the process row is locked, the task read again (someone
+    may have finished it meanwhile: ``TaskUnavailable`` rolls the whole step back), and
+    the task completed with what follows it (the join). Three reviewers submitting at
+    once wait for each other only for that last part. Every path that locks a review
+    row and the process row takes the review first, as the review paths do, so none
+    can deadlock another.
+    """
+    from .selectors import can_act_on_task
+
+    permitted = permitted or can_act_on_task
+    with transaction.atomic(), outbox_batch():
+        task = Task.objects.select_related(*TASK_CONTEXT).filter(pk=task_id).first()
+        if task is None:
+            raise TaskUnavailable(_("This task does not exist any more."))
+        _task_checked(task, nodes=(NominationFlow.review,), user=user, permitted=permitted)
+        activation = _task_start(task, user)
+        yield activation
+        status, finished = _process_lock_of_task(task_id=task_id, process_id=task.process_id)
+        if status not in OPEN_TASK_STATUSES:
+            task.status, task.finished = status, finished
+            raise TaskUnavailable(task_unavailable_message(task, user=user))
+        activation.execute()
+
+
 def task_unavailable_message(task, user=None):
     """Why ``user`` can no longer act on ``task``: who finished it, or what ended it."""
     removed_by = (task.data or {}).get("removed_by")
@@ -158,7 +217,7 @@ def nomination_submit(*, nomination, by):
     with transaction.atomic(), outbox_batch():
         nomination = (
             Nomination.objects.select_for_update(of=("self",))
-            .select_related("call", "nominator")
+            .select_related("call", "nominator", "country")
             .get(pk=nomination.pk)
         )
         if nomination.nominator_id != by.pk:
@@ -239,9 +298,17 @@ def nomination_screen(*, task_id, by, decision, message=""):
 
 
 def _review_for_task(activation, by):
+    criteria = (
+        RubricCriterion.objects.filter(call=OuterRef("nomination__call"))
+        .order_by()
+        .values("call")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
     review = (
         Review.objects.select_for_update(of=("self",))
         .select_related("nomination__call")
+        .annotate(criteria_count=Coalesce(Subquery(criteria), 0))
         .get(pk=activation.task.data["review_id"])
     )
     if review.reviewer_id != by.pk:
@@ -251,9 +318,9 @@ def _review_for_task(activation, by):
 
 def review_submit(*, task_id, by, scores, comment):
     """Submit a complete review; the last one in closes the review stage."""
-    with human_task(task_id=task_id, node=NominationFlow.review, user=by) as activation:
+    with review_task(task_id=task_id, user=by) as activation:
         review = _review_for_task(activation, by)
-        criteria_count = review.nomination.call.criteria.count()
+        criteria_count = review.criteria_count
         given = [cid for cid, (score, _comment) in scores.items() if score is not None]
         if len(given) < criteria_count:
             raise NominationError(_("Please score every criterion before submitting."))
@@ -272,9 +339,10 @@ def review_decline(*, task_id, by, reason):
     """The reviewer cannot review; the flow chooses a replacement."""
     if not reason.strip():
         raise NominationError(_("Please give a reason for declining."))
-    with human_task(task_id=task_id, node=NominationFlow.review, user=by) as activation:
+    with review_task(task_id=task_id, user=by) as activation:
         review = _review_for_task(activation, by)
         review_mark_declined(review=review, reason=reason)
+        activation.task.data = {**activation.task.data, "declined": True}
         event_record(
             nomination=review.nomination,
             action=Action.REVIEW_DECLINED,
@@ -716,13 +784,9 @@ def review_remove(*, task_id, by, reason):
     """
     if not reason.strip():
         raise NominationError(_("Please say why the reviewer is removed."))
-    with open_task_locked(
-        task_id=task_id,
-        nodes=(NominationFlow.review,),
-        user=by,
-        permitted=_coordinates_nomination_of,
-    ) as task:
-        review = Review.objects.select_for_update().get(pk=task.data["review_id"])
+    # The review row before the process row, as the reviewer's own paths take them.
+    with review_task(task_id=task_id, user=by, permitted=_coordinates_nomination_of) as activation:
+        review = Review.objects.select_for_update().get(pk=activation.task.data["review_id"])
         review_mark_declined(review=review, reason=reason)
         event_record(
             nomination=review.nomination,
@@ -732,7 +796,7 @@ def review_remove(*, task_id, by, reason):
             outcome=review.reviewer.email,
             message=reason,
         )
-        _task_complete(task, by, removed_by=by.pk)
+        activation.task.data = {**activation.task.data, "removed_by": by.pk, "declined": True}
     return review
 
 

@@ -15,6 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 
@@ -30,7 +31,14 @@ from viewflow.workflow.status import STATUS
 from nominations.models import Nomination, NominationEvent
 from reviewers.models import Review, ReviewerProfile
 from workflow.flows import NominationFlow
-from workflow.services import ScreeningDecision, nomination_screen, nomination_submit, review_submit
+from workflow.services import (
+    ScreeningDecision,
+    TaskUnavailable,
+    nomination_screen,
+    nomination_submit,
+    review_remove,
+    review_submit,
+)
 
 from ..factories import NominationFactory, UserFactory
 from .helpers import full_scores, open_task, times_passed
@@ -352,3 +360,53 @@ def test_screening_a_task_already_done_says_who_did_it_and_keeps_the_typed_text(
     assert list(
         nomination.events.filter(action__in=SCREENING_ACTIONS).values_list("action", "actor")
     ) == [(NominationEvent.Action.SCREENING_ACCEPTED, first.pk)]
+
+
+# --- a review submitted while a coordinator removes its reviewer -------------
+
+
+@needs_postgres
+def test_a_review_submitted_while_its_reviewer_is_removed_ends_one_way_without_deadlock(
+    call, countries, theme, nominator, coordinator, reviewers_with_room
+):
+    """Both lock the review row, then the process row (``review_task``): one of them wins."""
+    scores = full_scores(call)
+    ways = Counter()
+    overlapping_rounds = 0
+
+    for n in range(ROUNDS):
+        nomination = submitted_nomination(call, nominator, countries, theme, n)
+        nomination_screen(
+            task_id=open_task(nomination, NominationFlow.screen).pk,
+            by=coordinator,
+            decision=ScreeningDecision.ACCEPT,
+        )
+        task = Task.objects.filter(
+            process__nominationprocess__nomination=nomination, flow_task=NominationFlow.review
+        ).select_related("owner")[0]
+        submit, remove = run_together(
+            lambda t=task: review_submit(task_id=t.pk, by=t.owner, scores=scores, comment="Done."),
+            lambda t=task: review_remove(task_id=t.pk, by=coordinator, reason="A conflict."),
+        )
+
+        overlapping_rounds += all_in_flight_together([submit, remove])
+        errors = [type(o.error) for o in (submit, remove)]
+        assert sorted(map(str, errors)) == sorted(map(str, [type(None), TaskUnavailable])), (
+            f"round {n}: {submit.error!r} {remove.error!r}"
+        )
+        review = Review.objects.get(pk=task.data["review_id"])
+        actions = set(nomination.events.values_list("action", flat=True))
+        if submit.error is None:
+            ways["submitted"] += 1
+            assert review.status == Review.Status.SUBMITTED
+            assert NominationEvent.Action.REVIEWER_REMOVED not in actions
+        else:
+            ways["removed"] += 1
+            assert review.status == Review.Status.DECLINED
+            assert review.scores.count() == 0  # the reviewer's scores were rolled back
+            assert NominationEvent.Action.REVIEW_SUBMITTED not in actions
+        task.refresh_from_db()
+        assert task.status == STATUS.DONE
+
+    assert sum(ways.values()) == ROUNDS
+    assert overlapping_rounds >= ROUNDS // 2

@@ -140,9 +140,12 @@ def test_every_step_passed_is_listed_in_order_though_only_human_tasks_have_rows(
         ("selected", done),
     ]
     # Rows only for the people's tasks and the start.
-    assert sorted(
-        {task.flow_task.name for task in Task.objects.filter(process=draft.process)}
-    ) == ["review", "screen", "select", "submit"]
+    assert sorted({task.flow_task.name for task in Task.objects.filter(process=draft.process)}) == [
+        "review",
+        "screen",
+        "select",
+        "submit",
+    ]
     # The chart marks every step passed as done, the routed ones too, and no other.
     chart = nomination_flow_svg(nomination=draft)
     marked = set(re.findall(r'<g id="(\w+)" transform="[^"]*" class="done">', chart))

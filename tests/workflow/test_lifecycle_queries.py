@@ -28,13 +28,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
 #: Statements of each step, for a call of 3 reviewers, 5 criteria, 1 coordinator, 1 lead.
 LIFECYCLE_STATEMENTS = {
-    "draft": 7,
-    "submit": 23,
-    "accept": 35,
-    "review 1": 15,
-    "review 2": 15,
-    "review 3": 25,
-    "decide": 16,
+    "draft": 5,
+    "submit": 17,
+    "accept": 27,
+    "review 1": 12,
+    "review 2": 12,
+    "review 3": 21,
+    "decide": 14,
 }
 
 
