@@ -8,7 +8,7 @@ own transaction is counted as a SAVEPOINT and a RELEASE instead.
 
 import pytest
 
-from nominations.services import nomination_create
+from nominations.services import REQUIRED_FOR_SUBMISSION, nomination_create
 from notifications.models import Message, Notification
 from reviewers.models import CriterionScore
 from reviewers.services import review_save_draft
@@ -52,24 +52,7 @@ def test_a_whole_lifecycle_costs_the_pinned_statements_per_step(
 ):
     call = five_criteria
     fields = {
-        name: getattr(draft, name)
-        for name in (
-            "title",
-            "kind",
-            "country",
-            "organisation",
-            "organisation_sector",
-            "language",
-            "summary",
-            "problem",
-            "target_group",
-            "results",
-            "year_started",
-            "transferability",
-            "contact_name",
-            "contact_email",
-            "consent_to_publish",
-        )
+        name: getattr(draft, name) for name in (*REQUIRED_FOR_SUBMISSION, "consent_to_publish")
     }
     with django_assert_num_queries(LIFECYCLE_STATEMENTS["draft"]):
         nomination, _created = nomination_create(
