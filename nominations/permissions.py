@@ -5,10 +5,16 @@ flag rather than the template asking again. They read only this app's tables, so
 app may use them.
 """
 
+from .models import Call, Country
+
 
 def leads_call(*, user, call):
     """Whether ``user`` is one of ``call``'s leads (an admin is not, unless named)."""
-    return user.is_authenticated and call.leads.filter(pk=user.pk).exists()
+    # The link table alone: one row by its unique (call, user) index, no join.
+    return (
+        user.is_authenticated
+        and Call.leads.through.objects.filter(call_id=call.pk, user_id=user.pk).exists()
+    )
 
 
 def may_lead_call(*, user, call):
@@ -26,7 +32,10 @@ def coordinates_country(*, user, country_id):
     return (
         user.is_authenticated
         and country_id is not None
-        and user.coordinated_countries.filter(pk=country_id).exists()
+        # The link table alone: one row by its unique (country, user) index, no join.
+        and Country.coordinators.through.objects.filter(
+            country_id=country_id, user_id=user.pk
+        ).exists()
     )
 
 

@@ -1,7 +1,7 @@
 """Peer review: a reviewer submits or declines."""
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -26,8 +26,14 @@ Action = NominationEvent.Action
 
 
 def _review_for_task(activation, by):
+    """The task's review, locked, with the nomination and call the step already holds.
+
+    The task was read with its nomination and call (``TASK_CONTEXT``): the review takes
+    them from there rather than joining them again, and counts the call's criteria by id.
+    """
+    nomination = activation.task.process.nominationprocess.nomination
     criteria = (
-        RubricCriterion.objects.filter(call=OuterRef("nomination__call"))
+        RubricCriterion.objects.filter(call_id=nomination.call_id)
         .order_by()
         .values("call")
         .annotate(count=Count("pk"))
@@ -35,12 +41,13 @@ def _review_for_task(activation, by):
     )
     review = (
         Review.objects.select_for_update(of=("self",))
-        .select_related("nomination__call")
         .annotate(criteria_count=Coalesce(Subquery(criteria), 0))
         .get(pk=activation.task.data["review_id"])
     )
     if review.reviewer_id != by.pk:
         raise PermissionDenied
+    if review.nomination_id == nomination.pk:
+        review.nomination = nomination
     return review
 
 
