@@ -1,12 +1,14 @@
 """Reads of reviews and of what the reviewer matching needs, bounded in queries."""
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from statistics import mean
 
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from .matching import Candidate, Need
@@ -68,88 +70,154 @@ def _declared_by_nominator(nomination):
     return emails, organisations
 
 
+@lru_cache(maxsize=1)
+def _matching_sql():
+    """The matcher's inputs as one statement: five JSON arrays, every name from the models."""
+    from django.contrib.auth import get_user_model
+
+    from nominations.models import Nomination, Theme
+
+    quote = connection.ops.quote_name
+
+    def table(model):
+        return quote(model._meta.db_table)
+
+    def column(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    user = get_user_model()
+    profile, review, conflict, bid = ReviewerProfile, Review, ConflictOfInterest, Bid
+    expertise = ReviewerProfile.expertise.through
+    nomination_themes = Nomination.themes.through
+    p, u, r, n = "p", "u", "r", "n"
+
+    def c(alias, model, name):
+        return f"{alias}.{column(model, name)}"
+
+    # Every table and column name is quoted from the models' options; values are parameters.
+    return f"""
+    SELECT
+      (SELECT coalesce(json_agg(json_build_array(
+          {c(p, profile, "id")}, {c(p, profile, "user")}, {c(u, user, "email")},
+          {c(p, profile, "country")}, {c(p, profile, "organisation")},
+          {c(p, profile, "languages")}, {c(p, profile, "capacity")},
+          coalesce(l.load, 0), coalesce(e.themes, '{{}}'), coalesce(a.away, false)
+        ) ORDER BY {c(p, profile, "user")}), '[]')
+       FROM {table(profile)} {p}
+       JOIN {table(user)} {u} ON {c(u, user, "id")} = {c(p, profile, "user")}
+       LEFT JOIN (
+         SELECT {c(r, review, "reviewer")} AS reviewer_id, count(*) AS load
+           FROM {table(review)} {r}
+           JOIN {table(Nomination)} {n} ON {c(n, Nomination, "id")} = {c(r, review, "nomination")}
+          WHERE {c(r, review, "status")} = ANY(%(open)s) AND {c(n, Nomination, "call")} = %(call)s
+          GROUP BY 1
+       ) l ON l.reviewer_id = {c(p, profile, "user")}
+       LEFT JOIN (
+         SELECT x.{quote("reviewerprofile_id")} AS profile_id,
+                array_agg(x.{quote("theme_id")}) AS themes
+           FROM {table(expertise)} x GROUP BY 1
+       ) e ON e.profile_id = {c(p, profile, "id")}
+       LEFT JOIN (
+         SELECT DISTINCT {c("v", Unavailability, "profile")} AS profile_id, true AS away
+           FROM {table(Unavailability)} v
+          WHERE {c("v", Unavailability, "starts_on")} <= %(period_end)s
+            AND {c("v", Unavailability, "ends_on")} >= %(today)s
+       ) a ON a.profile_id = {c(p, profile, "id")}
+       WHERE {c(p, profile, "is_active")}),
+      (SELECT coalesce(json_agg(json_build_array(
+          {c(r, review, "nomination")}, {c(r, review, "reviewer")}, {c(r, review, "status")},
+          {c("rp", profile, "country")})), '[]')
+       FROM {table(review)} {r}
+       LEFT JOIN {table(profile)} rp ON {c("rp", profile, "user")} = {c(r, review, "reviewer")}
+       WHERE {c(r, review, "nomination")} = ANY(%(nominations)s)),
+      (SELECT coalesce(json_agg(json_build_array(
+          {c("k", conflict, "reviewer")}, {c("k", conflict, "nomination")},
+          {c("k", conflict, "organisation")})), '[]')
+       FROM {table(conflict)} k
+       WHERE {c("k", conflict, "nomination")} = ANY(%(nominations)s)
+          OR {c("k", conflict, "organisation")} <> ''),
+      (SELECT coalesce(json_agg(json_build_array(
+          t.{quote("nomination_id")}, {c("h", Theme, "id")}, {c("h", Theme, "is_priority")})
+          ORDER BY {c("h", Theme, "is_priority")} DESC, {c("h", Theme, "name")}), '[]')
+       FROM {table(nomination_themes)} t
+       JOIN {table(Theme)} h ON {c("h", Theme, "id")} = t.{quote("theme_id")}
+       WHERE t.{quote("nomination_id")} = ANY(%(nominations)s)),
+      (SELECT coalesce(json_agg(json_build_array(
+          {c("b", bid, "nomination")}, {c("b", bid, "reviewer")}, {c("b", bid, "level")})), '[]')
+       FROM {table(bid)} b
+       WHERE %(bidding)s AND {c("b", bid, "nomination")} = ANY(%(nominations)s))
+    """  # noqa: S608
+
+
 def matching_inputs(*, call, nominations, today=None):
     """(needs, candidates, bids) for ``nominations`` of ``call``, as the matcher takes them.
 
     A reviewer's load is their open reviews in the call; one who is unavailable
     at any time between ``today`` and the end of a review period started today
     is unavailable for all of these nominations.
+
+    Read in one statement: every acceptance reads the whole pool of reviewers (their
+    load in the call, their themes, their absences), and six ORM reads of it cost
+    several times the solve in building queries alone. The caller holds the call's
+    assignment lock, so the loads counted here are not changed before the matcher's
+    reviews are written.
     """
     today = today or timezone.localdate()
     period_end = today + timedelta(days=call.review_days)
     nominations = list(nominations)
-    prefetch_related_objects(nominations, "themes")
     nomination_ids = [n.pk for n in nominations]
 
-    # Plain values, not model instances: every acceptance reads the whole pool, and
-    # building 150 profiles with their users and themes cost five times the solve.
-    # A reviewer's load is counted over the call's open reviews alone, per reviewer.
-    call_load = (
-        Review.objects.filter(
-            reviewer_id=OuterRef("user_id"),
-            status__in=Review.OPEN_STATUSES,
-            nomination__call=call,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _matching_sql(),
+            {
+                "open": list(Review.OPEN_STATUSES),
+                "call": call.pk,
+                "period_end": period_end,
+                "today": today,
+                "nominations": nomination_ids,
+                "bidding": bool(call.bidding_enabled),
+            },
         )
-        .order_by()
-        .values("reviewer_id")
-        .annotate(count=Count("pk"))
-        .values("count")
+        profiles, review_rows, conflicts, theme_rows, bid_rows = cursor.fetchone()
+    profiles, review_rows, conflicts, theme_rows, bid_rows = (
+        _json(value) for value in (profiles, review_rows, conflicts, theme_rows, bid_rows)
     )
-    profiles = list(
-        ReviewerProfile.objects.filter(is_active=True)
-        .annotate(call_load=Coalesce(Subquery(call_load), 0))
-        .order_by("user_id")
-        .values(
-            "pk",
-            "user_id",
-            "user__email",
-            "country_id",
-            "organisation",
-            "languages",
-            "capacity",
-            "call_load",
-        )
-    )
-    expertise = defaultdict(set)
-    for profile_id, theme_id in ReviewerProfile.expertise.through.objects.filter(
-        reviewerprofile__is_active=True
-    ).values_list("reviewerprofile_id", "theme_id"):
-        expertise[profile_id].add(theme_id)
-    away = set(
-        Unavailability.objects.filter(starts_on__lte=period_end, ends_on__gte=today).values_list(
-            "profile_id", flat=True
-        )
-    )
+
+    unavailable = frozenset(nomination_ids)
     candidates = [
         Candidate(
-            user_id=profile["user_id"],
-            country_id=profile["country_id"],
-            organisation=normalised(profile["organisation"]),
-            languages=frozenset(profile["languages"]),
-            expertise=frozenset(expertise[profile["pk"]]),
-            capacity=profile["capacity"],
-            load=profile["call_load"],
-            unavailable_for=frozenset(nomination_ids) if profile["pk"] in away else frozenset(),
+            user_id=user_id,
+            country_id=country_id,
+            organisation=normalised(organisation),
+            languages=frozenset(languages),
+            expertise=frozenset(expertise),
+            capacity=capacity,
+            load=load,
+            unavailable_for=unavailable if away else frozenset(),
         )
-        for profile in profiles
+        for (
+            _pk,
+            user_id,
+            _email,
+            country_id,
+            organisation,
+            languages,
+            capacity,
+            load,
+            expertise,
+            away,
+        ) in profiles
     ]
 
     reviews = defaultdict(list)
-    for nomination_id, reviewer_id, status, country_id in Review.objects.filter(
-        nomination_id__in=nomination_ids
-    ).values_list("nomination_id", "reviewer_id", "status", "reviewer__reviewer_profile__country"):
+    for nomination_id, reviewer_id, status, country_id in review_rows:
         reviews[nomination_id].append((reviewer_id, status, country_id))
-    conflicts = list(
-        ConflictOfInterest.objects.filter(
-            Q(nomination_id__in=nomination_ids) | ~Q(organisation="")
-        ).values_list("reviewer_id", "nomination_id", "organisation")
-    )
     themes = defaultdict(dict)
-    for nomination in nominations:
-        for theme in nomination.themes.all():
-            # The project's priority themes (spatial segregation, social exclusion) weigh double.
-            themes[nomination.pk][theme.pk] = 2 if theme.is_priority else 1
-    emails = {profile["user_id"]: profile["user__email"].casefold() for profile in profiles}
+    for nomination_id, theme_id, is_priority in theme_rows:
+        # The project's priority themes (spatial segregation, social exclusion) weigh double.
+        themes[nomination_id][theme_id] = 2 if is_priority else 1
+    emails = {profile[1]: profile[2].casefold() for profile in profiles}
     organisations = {c.user_id: c.organisation for c in candidates}
 
     needs = []
@@ -185,15 +253,13 @@ def matching_inputs(*, call, nominations, today=None):
             )
         )
 
-    bids = {}
-    if call.bidding_enabled:
-        bids = {
-            (nomination_id, reviewer_id): level
-            for nomination_id, reviewer_id, level in Bid.objects.filter(
-                nomination_id__in=nomination_ids
-            ).values_list("nomination_id", "reviewer_id", "level")
-        }
+    bids = {(nomination_id, reviewer_id): level for nomination_id, reviewer_id, level in bid_rows}
     return needs, candidates, bids
+
+
+def _json(value):
+    # psycopg decodes json columns itself; a driver handing back text is decoded here.
+    return json.loads(value) if isinstance(value, str) else value
 
 
 #: Stages in which reviewers may still bid on a nomination or declare a conflict with it.

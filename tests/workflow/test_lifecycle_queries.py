@@ -29,8 +29,8 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 #: Statements of each step, for a call of 3 reviewers, 5 criteria, 1 coordinator, 1 lead.
 LIFECYCLE_STATEMENTS = {
     "draft": 5,
-    "submit": 17,
-    "accept": 27,
+    "submit": 15,
+    "accept": 22,
     "review 1": 12,
     "review 2": 12,
     "review 3": 21,

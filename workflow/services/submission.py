@@ -11,6 +11,7 @@ from nominations.models import (
 )
 from nominations.services import (
     NominationError,
+    nomination_missing_annotations,
     nomination_missing_fields,
 )
 from notifications.services import outbox_batch
@@ -28,6 +29,7 @@ def nomination_submit(*, nomination, by):
         nomination = (
             Nomination.objects.select_for_update(of=("self",))
             .select_related("call", "nominator", "country")
+            .annotate(**nomination_missing_annotations())
             .get(pk=nomination.pk)
         )
         if nomination.nominator_id != by.pk:
