@@ -24,6 +24,7 @@ from notifications.services import outbox_batch
 
 from ..deadlines import OPEN_TASK_STATUSES
 from ..flows import NominationFlow
+from .compiled import CompiledRead
 
 
 class TaskUnavailable(Exception):
@@ -37,6 +38,26 @@ TASK_CONTEXT = (
     "process__nominationprocess__nomination__country",
     "process__nominationprocess__nomination__nominator",
 )
+
+#: The task with its context (``TASK_CONTEXT``), by id: one statement, compiled once.
+_task_with_context = CompiledRead(
+    lambda task_id: Task.objects.select_related(*TASK_CONTEXT).filter(pk=task_id)
+)
+
+
+def _process_lock_query(task_id, process_id=None):
+    processes = NominationFlow.process_class._default_manager.filter(task__pk=task_id)
+    if process_id is not None:
+        processes = processes.filter(pk=process_id)
+    return (
+        processes.select_for_update(of=("self",))
+        .values_list("task__status", "task__finished")
+        .order_by("pk")[:1]
+    )
+
+
+_process_lock = CompiledRead(_process_lock_query, model=False)
+_process_lock_checked = CompiledRead(_process_lock_query, arity=2, model=False)
 
 
 def _task_checked(task, *, nodes, user, permitted):
@@ -64,7 +85,10 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
     with transaction.atomic(), outbox_batch():
         if _process_lock_of_task(task_id=task_id) is None:
             raise TaskUnavailable(_("This task does not exist any more."))
-        task = Task.objects.select_related(*TASK_CONTEXT).get(pk=task_id)
+        # A statement of its own, after the lock: in READ COMMITTED it sees what the
+        # transaction that held the lock wrote. Read in the locking statement, the
+        # task, nomination and call would be as they were before the wait.
+        task = _task_with_context(task_id)
         yield _task_checked(task, nodes=nodes, user=user, permitted=permitted)
 
 
@@ -77,14 +101,9 @@ def _process_lock_of_task(*, task_id, process_id=None):
     step pays one statement for it rather than a read of the process id, a lock and
     a savepoint.
     """
-    processes = NominationFlow.process_class._default_manager.filter(task__pk=task_id)
-    if process_id is not None:
-        processes = processes.filter(pk=process_id)
-    return (
-        processes.select_for_update(of=("self",))
-        .values_list("task__status", "task__finished")
-        .first()
-    )
+    if process_id is None:
+        return _process_lock(task_id)
+    return _process_lock_checked(task_id, process_id)
 
 
 def selection_not_final(call):
@@ -146,7 +165,7 @@ def review_task(*, task_id, user, permitted=None):
 
     permitted = permitted or can_act_on_task
     with transaction.atomic(), outbox_batch():
-        task = Task.objects.select_related(*TASK_CONTEXT).filter(pk=task_id).first()
+        task = _task_with_context(task_id)
         if task is None:
             raise TaskUnavailable(_("This task does not exist any more."))
         _task_checked(task, nodes=(NominationFlow.review,), user=user, permitted=permitted)
