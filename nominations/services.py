@@ -5,9 +5,7 @@ select) are in workflow.services; they call the helpers here.
 """
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -19,7 +17,6 @@ from .models import (
     PublishedPractice,
     PublishedPracticeTranslation,
     SelectionDecision,
-    SurveyQuestion,
 )
 from .search import search_text_for, search_vector_for, uses_full_text_search
 
@@ -188,49 +185,19 @@ def nomination_attach(*, nomination, by, upload, content_type):
     )
 
 
-def nomination_missing_annotations():
-    """Annotations that let ``nomination_missing`` answer from the nomination's own read.
-
-    Whether it has a theme, and the ids of its call's required survey questions in the
-    call's order: a caller reading the nomination anyway (the submit, under its row lock)
-    adds them to that read instead of two more statements.
-    """
-    return {
-        "has_themes": Exists(
-            Nomination.themes.through.objects.filter(nomination_id=OuterRef("pk"))
-        ),
-        "required_question_ids": ArraySubquery(
-            SurveyQuestion.objects.filter(call_id=OuterRef("call_id"), required=True)
-            .order_by("position", "pk")
-            .values("pk")
-        ),
-    }
-
-
 def nomination_missing(nomination):
     """What still has to be filled in before the nomination can be submitted.
 
     Returns the names of the model fields left empty and the required survey
     questions left unanswered. The submit check and the form's section list both ask
-    it, so a section shown complete is one the submit check will not refuse. A
-    nomination read with ``nomination_missing_annotations`` is checked without
-    reading its themes or questions again; the questions are read only if some are
-    left unanswered.
+    it, so a section shown complete is one the submit check will not refuse.
     """
     fields = [name for name in REQUIRED_FOR_SUBMISSION if getattr(nomination, name) in (None, "")]
-    has_themes = getattr(nomination, "has_themes", None)
-    if has_themes is None:
-        has_themes = nomination.themes.exists()
-    if not has_themes:
+    if not nomination.themes.exists():
         fields.append("themes")
     if nomination.language and nomination.language != "en" and not nomination.english_summary:
         fields.append("english_summary")
     answers = nomination.survey_answers
-    required_ids = getattr(nomination, "required_question_ids", None)
-    if required_ids is not None:
-        unanswered = [pk for pk in required_ids if answers.get(str(pk)) in (None, "", [])]
-        questions = list(SurveyQuestion.objects.filter(pk__in=unanswered)) if unanswered else []
-        return fields, questions
     questions = [
         question
         for question in nomination.call.questions.all()

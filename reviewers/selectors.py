@@ -8,8 +8,11 @@ from functools import lru_cache
 from statistics import mean
 
 from django.db import connection
-from django.db.models import Prefetch
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from nominations.models import Nomination
 
 from .matching import Candidate, Need
 from .models import (
@@ -167,22 +170,25 @@ def matching_inputs(*, call, nominations, today=None):
     nominations = list(nominations)
     nomination_ids = [n.pk for n in nominations]
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _matching_sql(),
-            {
-                "open": list(Review.OPEN_STATUSES),
-                "call": call.pk,
-                "period_end": period_end,
-                "today": today,
-                "nominations": nomination_ids,
-                "bidding": bool(call.bidding_enabled),
-            },
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _matching_sql(),
+                {
+                    "open": list(Review.OPEN_STATUSES),
+                    "call": call.pk,
+                    "period_end": period_end,
+                    "today": today,
+                    "nominations": nomination_ids,
+                    "bidding": bool(call.bidding_enabled),
+                },
+            )
+            rows = cursor.fetchone()
+        profiles, review_rows, conflicts, theme_rows, bid_rows = (_json(value) for value in rows)
+    else:
+        profiles, review_rows, conflicts, theme_rows, bid_rows = _matching_rows(
+            call=call, nomination_ids=nomination_ids, today=today, period_end=period_end
         )
-        profiles, review_rows, conflicts, theme_rows, bid_rows = cursor.fetchone()
-    profiles, review_rows, conflicts, theme_rows, bid_rows = (
-        _json(value) for value in (profiles, review_rows, conflicts, theme_rows, bid_rows)
-    )
 
     unavailable = frozenset(nomination_ids)
     candidates = [
@@ -255,6 +261,77 @@ def matching_inputs(*, call, nominations, today=None):
 
     bids = {(nomination_id, reviewer_id): level for nomination_id, reviewer_id, level in bid_rows}
     return needs, candidates, bids
+
+
+def _matching_rows(*, call, nomination_ids, today, period_end):
+    """The same five lists as ``_matching_sql``, read with the ORM (the embedded SQLite).
+
+    ``_matching_sql`` speaks PostgreSQL (JSON and array aggregates); on any other database
+    these six plain reads give the same rows in the same order.
+    """
+    call_load = (
+        Review.objects.filter(
+            reviewer_id=OuterRef("user_id"),
+            status__in=Review.OPEN_STATUSES,
+            nomination__call=call,
+        )
+        .order_by()
+        .values("reviewer_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    expertise = defaultdict(list)
+    for profile_id, theme_id in ReviewerProfile.expertise.through.objects.values_list(
+        "reviewerprofile_id", "theme_id"
+    ):
+        expertise[profile_id].append(theme_id)
+    away = set(
+        Unavailability.objects.filter(starts_on__lte=period_end, ends_on__gte=today).values_list(
+            "profile_id", flat=True
+        )
+    )
+    rows = (
+        ReviewerProfile.objects.filter(is_active=True)
+        .annotate(call_load=Coalesce(Subquery(call_load), 0))
+        .order_by("user_id")
+        .values_list(
+            "pk",
+            "user_id",
+            "user__email",
+            "country_id",
+            "organisation",
+            "languages",
+            "capacity",
+            "call_load",
+        )
+    )
+    # The columns of ``_matching_sql``'s first array: the profile, then themes and absence.
+    profiles = [[*row, expertise[row[0]], row[0] in away] for row in rows]
+    review_rows = list(
+        Review.objects.filter(nomination_id__in=nomination_ids).values_list(
+            "nomination_id", "reviewer_id", "status", "reviewer__reviewer_profile__country"
+        )
+    )
+    conflicts = list(
+        ConflictOfInterest.objects.filter(
+            Q(nomination_id__in=nomination_ids) | ~Q(organisation="")
+        ).values_list("reviewer_id", "nomination_id", "organisation")
+    )
+    theme_rows = list(
+        Nomination.themes.through.objects.filter(nomination_id__in=nomination_ids)
+        .order_by("-theme__is_priority", "theme__name")
+        .values_list("nomination_id", "theme_id", "theme__is_priority")
+    )
+    bid_rows = (
+        list(
+            Bid.objects.filter(nomination_id__in=nomination_ids).values_list(
+                "nomination_id", "reviewer_id", "level"
+            )
+        )
+        if call.bidding_enabled
+        else []
+    )
+    return profiles, review_rows, conflicts, theme_rows, bid_rows
 
 
 def _json(value):

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.utils import timezone
 
 from nominations.models import NominationEvent
@@ -196,6 +197,10 @@ def test_a_shortfall_is_recorded_with_the_constraint_that_ran_out(draft, countri
     ) in history(draft)
 
 
+#: One statement on PostgreSQL; six plain ORM reads on the embedded SQLite.
+MATCHING_READS = 1 if connection.vendor == "postgresql" else 6
+
+
 def test_reading_the_matchers_inputs_costs_the_same_queries_however_many_rows(
     call, countries, draft, theme, django_assert_num_queries
 ):
@@ -205,12 +210,12 @@ def test_reading_the_matchers_inputs_costs_the_same_queries_however_many_rows(
         )
     # The pool with its loads, expertise and absences, the reviews, conflicts, themes and
     # bids: one statement.
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(MATCHING_READS):
         matching_inputs(call=call, nominations=[draft])
     for code in ("FR", "LV", "ES") * 4:
         ReviewerFactory(
             reviewer_profile__country=countries[code], reviewer_profile__expertise=[theme]
         )
     more = NominationFactory(call=call, country=countries["ES"], themes=[theme])
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(MATCHING_READS):
         matching_inputs(call=call, nominations=[draft, more])

@@ -360,7 +360,9 @@ def test_the_board_decides_the_ticked_nominations_together(client, call, lead, t
         ("national", "Both strong.")
     ]
     page = client.get(reverse("workflow:board", args=[call.pk])).content.decode()
-    assert f'value="{second.pk}"' in page and f'value="{first.pk}"' not in page
+    # The task checkboxes, not any option that happens to share a value.
+    assert f'name="task" value="{second.pk}"' in page
+    assert f'name="task" value="{first.pk}"' not in page
 
 
 def test_in_bulk_a_four_eyes_call_gets_proposals_not_decisions(

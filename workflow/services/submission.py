@@ -11,7 +11,6 @@ from nominations.models import (
 )
 from nominations.services import (
     NominationError,
-    nomination_missing_annotations,
     nomination_missing_fields,
 )
 from notifications.services import outbox_batch
@@ -29,7 +28,6 @@ def nomination_submit(*, nomination, by):
         nomination = (
             Nomination.objects.select_for_update(of=("self",))
             .select_related("call", "nominator", "country")
-            .annotate(**nomination_missing_annotations())
             .get(pk=nomination.pk)
         )
         if nomination.nominator_id != by.pk:
@@ -39,6 +37,9 @@ def nomination_submit(*, nomination, by):
         selection_not_final(nomination.call)
         if not nomination.call.is_open():
             raise NominationError(_("This call is closed; nominations can no longer be submitted."))
+        # What is missing is read after the lock, in statements of its own: subqueries of
+        # the locking read would see the themes as they were before the wait (PostgreSQL
+        # re-reads only the locked row), so an edit that won the lock could go unchecked.
         missing = nomination_missing_fields(nomination)
         if missing:
             raise NominationError(

@@ -46,11 +46,16 @@ _task_with_context = CompiledRead(
 
 
 def _process_lock_query(task_id, process_id=None):
+    # The lock covers every row the statement reads: the process (both tables of it) and
+    # the task. That is on purpose: a step that waited for the lock then reads the task's
+    # status as the winner left it, so a task finished meanwhile is refused. NO KEY UPDATE
+    # still excludes every other step's lock (and viewflow's FOR UPDATE on the process),
+    # but not a row that merely refers to the task (a reminder's log entry).
     processes = NominationFlow.process_class._default_manager.filter(task__pk=task_id)
     if process_id is not None:
         processes = processes.filter(pk=process_id)
     return (
-        processes.select_for_update(of=("self",))
+        processes.select_for_update(no_key=True)
         .values_list("task__status", "task__finished")
         .order_by("pk")[:1]
     )
@@ -95,11 +100,11 @@ def open_task_locked(*, task_id, nodes, user, permitted=None):
 def _process_lock_of_task(*, task_id, process_id=None):
     """Lock the process of task ``task_id``; returns its (status, finished), None if gone.
 
-    The same row lock ``NominationFlow.lock`` takes (viewflow's
+    The row lock that excludes ``NominationFlow.lock`` (viewflow's
     ``SelectForUpdateLock(nowait=False)``: ``SELECT … FOR UPDATE`` on the process row,
     waiting for it), found from the task and taken in the caller's transaction, so a
     step pays one statement for it rather than a read of the process id, a lock and
-    a savepoint.
+    a savepoint. The task's row is locked with it (``_process_lock_query``).
     """
     if process_id is None:
         return _process_lock(task_id)
