@@ -250,8 +250,17 @@ def messages_dispatch(*, message_ids):
         with send_message.app.producer_or_acquire() as producer, producer.batch():
             for task, args in calls:
                 task.apply_async(args, producer=producer, retry_policy=DISPATCH_RETRY)
-    except (OperationalError, BatchPublishError):
+    except OperationalError:
         logger.warning("Broker unavailable; messages %s wait for the sweep", message_ids)
+    except BatchPublishError:
+        # The pipeline has no retry of its own (a stale pooled connection, cut mid-way):
+        # each task once more with the usual retry before the sweep. One queued twice is
+        # still sent once: its send locks the pending row and sends only a pending one.
+        try:
+            for task, args in calls:
+                task.apply_async(args, retry_policy=DISPATCH_RETRY)
+        except OperationalError:
+            logger.warning("Broker unavailable; messages %s wait for the sweep", message_ids)
 
 
 def due_date(value, *, language, time_zone=""):
