@@ -11,7 +11,6 @@ it is indexed, and viewflow's timer dispatcher reads it only for TIMER tasks.
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
@@ -47,8 +46,3 @@ def calendar_shift(moment, *, days, time_zone):
 def task_deadline_set(*, task, call, days):
     task.scheduled = deadline_for(created=task.created, days=days, time_zone=call.time_zone)
     Task.objects.filter(pk=task.pk).update(scheduled=task.scheduled)
-
-
-def task_is_overdue(task, *, now=None):
-    now = now or timezone.now()
-    return task.status in OPEN_TASK_STATUSES and task.scheduled is not None and task.scheduled < now
