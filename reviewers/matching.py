@@ -39,6 +39,7 @@ cap, fit alone would pile reviews on the few best-matched reviewers up to their
 capacity. ``load_slack`` raises the cap by that many reviews.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -46,6 +47,8 @@ from itertools import pairwise
 import numpy as np
 from ortools.graph.python import max_flow, min_cost_flow
 from ortools.sat.python import cp_model
+
+logger = logging.getLogger(__name__)
 
 #: Fit is a whole number from 0 (no shared theme) to FIT_SCALE (every theme covered).
 FIT_SCALE = 100
@@ -346,16 +349,26 @@ class _Weights:
     (BAD_COST_RANGE) when the dearest arc times the nodes nears 2**62.
     """
 
+    #: The dearest arc times the node count stays under this (the solver's limit is 2**62).
+    LIMIT = 2**60
+
     def __init__(self, needs, levels, *, nodes):
         demand = sum(need.wanted for need in needs)
-        heaviest = max((level for _j, level in levels), default=0)
+        # The most the spread can add up to: the dearest ``demand`` further reviews.
+        spread_most = sum(sorted((level for _j, level in levels), reverse=True)[:demand])
         self.spread = 1
-        self.bid = demand * heaviest + 1
+        self.bid = spread_most + 1
         self.fit = self.bid * (2 * demand + 1)  # bids are 0, 1 or 2 per review
         self.country = self.fit * (FIT_SCALE * demand + 1)
-        if self.country * nodes >= 2**60:
+        if self.country * nodes >= self.LIMIT:
             # A call far larger than any seen: give up the spread term (the load bound
-            # still keeps loads level) rather than overflow.
+            # still keeps loads level) rather than overflow, and say so.
+            logger.warning(
+                "Matching %s reviews over %s nodes: too large to weigh the spread of loads; "
+                "loads are kept level by the load bound alone",
+                demand,
+                nodes,
+            )
             self.spread, self.bid = 0, 1
             self.fit = 2 * demand + 1
             self.country = self.fit * (FIT_SCALE * demand + 1)

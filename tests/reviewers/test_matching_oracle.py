@@ -359,3 +359,23 @@ def test_coverage_comes_first_even_when_it_fills_a_nomination_from_one_country()
             1: {1, 2},
             2: {3},
         }
+
+
+@pytest.mark.parametrize(
+    ("nominations", "nodes"),
+    [(20, 100), (2_000, 12_000)],  # a bulk page; a call too large to weigh the spread
+    ids=["weighed-spread", "spread-given-up"],
+)
+def test_the_flows_weights_keep_each_level_above_all_the_levels_below(nominations, nodes):
+    needs = [nomination(i, wanted=3) for i in range(nominations)]
+    levels = [(j, level) for j in range(40) for level in range(1, 31)]
+    demand = 3 * nominations
+
+    weights = matching._Weights(needs, levels, nodes=nodes)
+
+    most_spread = sum(sorted((level for _j, level in levels), reverse=True)[:demand])
+    assert weights.country * nodes < matching._Weights.LIMIT
+    assert weights.country > matching.FIT_SCALE * demand * weights.fit
+    assert weights.fit > 2 * demand * weights.bid
+    assert weights.bid > most_spread * weights.spread
+    assert weights.spread == (1 if nominations == 20 else 0)
