@@ -40,11 +40,7 @@ def nomination_submit(*, nomination, by):
         # What is missing is read after the lock, in statements of its own: subqueries of
         # the locking read would see the themes as they were before the wait (PostgreSQL
         # re-reads only the locked row), so an edit that won the lock could go unchecked.
-        missing = nomination_missing_fields(nomination)
-        if missing:
-            raise NominationError(
-                _("Please complete before submitting: %(fields)s.") % {"fields": ", ".join(missing)}
-            )
+        _refuse_if_incomplete(nomination)
         nomination_transition(
             nomination=nomination,
             move="submit",
@@ -61,11 +57,7 @@ def nomination_resubmit(*, task_id, by):
     """The nominator has made the requested changes; screening starts again."""
     with human_task(task_id=task_id, node=NominationFlow.revise, user=by) as activation:
         nomination = activation.process.nomination
-        missing = nomination_missing_fields(nomination)
-        if missing:
-            raise NominationError(
-                _("Please complete before submitting: %(fields)s.") % {"fields": ", ".join(missing)}
-            )
+        _refuse_if_incomplete(nomination)
         nomination_transition(
             nomination=nomination,
             move="resubmit",
@@ -74,3 +66,12 @@ def nomination_resubmit(*, task_id, by):
             key=f"resubmitted:{task_id}",
         )
     return nomination
+
+
+def _refuse_if_incomplete(nomination):
+    """Refuse a (re)submission that still misses a field, a theme or a required answer."""
+    missing = nomination_missing_fields(nomination)
+    if missing:
+        raise NominationError(
+            _("Please complete before submitting: %(fields)s.") % {"fields": ", ".join(missing)}
+        )
