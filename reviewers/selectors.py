@@ -454,3 +454,453 @@ def selection_board(*, call, nominations):
         )
     rows.sort(key=lambda row: (row.weighted is None, -(row.weighted or 0)))
     return criteria, rows
+
+
+# --- the reviewer pool at a glance -------------------------------------------------------
+
+#: Nominations the pool must still serve: received, not turned down, not past review.
+POOL_STAGES = ("screening", "changes_requested", "review")
+
+#: A gap's severity, most severe first.
+BLOCKS = 0  # some reviews cannot be given at all: no room, or nobody can read the text
+WEAKENS = 1  # reviews can be given, but read from the English summary only
+THIN = 2  # few experts: reviews can be given, by people outside the theme
+
+
+@dataclass(frozen=True)
+class PoolCountry:
+    """One country's side of the pool: its reviewers, and what its nominations need."""
+
+    country_id: int
+    name: str
+    reviewers: int  # active reviewer profiles from this country
+    away: int  # of them, away at some time during a review period starting today
+    capacity: int  # their capacity, summed
+    load: int  # their open reviews in this call
+    free: int  # places left: capacity - load per reviewer (never below 0), away ones left out
+    received: int  # nominations received from this country (all but drafts)
+    to_review: int  # of them, still to be reviewed (screening, changes, review)
+    held: int  # reviews their nominations hold (assigned, draft or submitted)
+    needed: int  # reviews their nominations still need
+    free_elsewhere: int  # free places of reviewers from every other country
+    invited: int | None = None  # reviewer invitations not yet answered (None: not tracked)
+
+    @property
+    def short(self):
+        """Reviews that reviewers from other countries cannot take, even if all went here."""
+        return max(self.needed - self.free_elsewhere, 0)
+
+
+@dataclass(frozen=True)
+class PoolLanguage:
+    """Nominations in one language from one country, and who outside it reads the language."""
+
+    code: str
+    name: str
+    country_id: int | None
+    country_name: str
+    nominations: int
+    with_english_summary: int
+    readers_elsewhere: int  # active reviewers from other countries who read the language
+    english_readers_elsewhere: int  # ... who read English
+
+    @property
+    def uncovered(self):
+        return self.nominations > 0 and self.readers_elsewhere == 0
+
+    @property
+    def blocks(self):
+        """Nobody outside may review some of them: not in the language, nor in English."""
+        if not self.uncovered:
+            return False
+        if self.code == "en":
+            return True
+        has_fallback = self.english_readers_elsewhere > 0
+        return not has_fallback or self.with_english_summary < self.nominations
+
+
+@dataclass(frozen=True)
+class PoolTheme:
+    theme_id: int
+    name: str
+    experts: int  # active reviewers with the theme among their expertise, any country
+    expert_free: int  # their free places, away ones left out
+    nominations: int  # nominations still to review with this theme (each under every theme)
+
+    @property
+    def thin(self):
+        """Its experts cannot give each of its nominations even one expert review."""
+        return self.nominations > 0 and self.expert_free < self.nominations
+
+
+@dataclass(frozen=True)
+class PoolGap:
+    """One gap as a sentence in the reader's language; ``severity`` ranks it (0 first)."""
+
+    severity: int
+    kind: str  # "capacity", "country", "language", "english", "theme"
+    size: int  # how much is missing, to rank gaps of one severity
+    params: tuple  # the sentence's values, in the order ``text`` takes them
+    country_id: int | None = None
+
+    @property
+    def text(self):
+        from django.utils.translation import ngettext
+
+        if self.kind == "capacity":
+            count, free = self.params
+            return ngettext(
+                "The call's nominations need %(count)s review; the pool has %(places)s.",
+                "The call's nominations need %(count)s reviews; the pool has %(places)s.",
+                count,
+            ) % {"count": count, "places": _free_places(free)}
+        if self.kind == "country":
+            country, count, free = self.params
+            return ngettext(
+                "%(country)s's nominations need %(count)s review; "
+                "reviewers outside %(country)s have %(places)s.",
+                "%(country)s's nominations need %(count)s reviews; "
+                "reviewers outside %(country)s have %(places)s.",
+                count,
+            ) % {"country": country, "count": count, "places": _free_places(free)}
+        if self.kind == "language":
+            language, country, count = self.params
+            return ngettext(
+                "No reviewer reads %(language)s outside %(country)s "
+                "(%(count)s nomination in %(language)s).",
+                "No reviewer reads %(language)s outside %(country)s "
+                "(%(count)s nominations in %(language)s).",
+                count,
+            ) % {"language": language, "country": country, "count": count}
+        if self.kind == "english":
+            language, country, count = self.params
+            return ngettext(
+                "No reviewer reads %(language)s outside %(country)s: %(count)s nomination "
+                "in %(language)s will be reviewed from its English summary.",
+                "No reviewer reads %(language)s outside %(country)s: %(count)s nominations "
+                "in %(language)s will be reviewed from their English summaries.",
+                count,
+            ) % {"language": language, "country": country, "count": count}
+        theme, experts, count = self.params
+        experts_text = ngettext("%(count)s expert", "%(count)s experts", experts) % {
+            "count": experts
+        }
+        return ngettext(
+            "%(theme)s has %(experts)s for %(count)s nomination.",
+            "%(theme)s has %(experts)s for %(count)s nominations.",
+            count,
+        ) % {"theme": theme, "experts": experts_text, "count": count}
+
+
+def _free_places(count):
+    from django.utils.translation import ngettext
+
+    return ngettext("%(count)s free place", "%(count)s free places", count) % {"count": count}
+
+
+@dataclass(frozen=True)
+class PoolSummary:
+    call: object
+    reviewers_per_nomination: int
+    countries: list  # [PoolCountry], by name
+    languages: list  # [PoolLanguage], by language then country
+    themes: list  # [PoolTheme], priority themes first, then by name
+    gaps: list  # [PoolGap], most severe first
+    invitations_tracked: bool = False
+
+    @property
+    def reviewers(self):
+        return sum(c.reviewers for c in self.countries)
+
+    @property
+    def free(self):
+        return sum(c.free for c in self.countries)
+
+    @property
+    def capacity(self):
+        return sum(c.capacity for c in self.countries)
+
+    @property
+    def load(self):
+        return sum(c.load for c in self.countries)
+
+    @property
+    def away(self):
+        return sum(c.away for c in self.countries)
+
+    @property
+    def received(self):
+        return sum(c.received for c in self.countries)
+
+    @property
+    def to_review(self):
+        return sum(c.to_review for c in self.countries)
+
+    @property
+    def held(self):
+        return sum(c.held for c in self.countries)
+
+    @property
+    def needed(self):
+        return sum(c.needed for c in self.countries)
+
+
+def _reads(code):
+    """Profiles whose ``languages`` list ``code``, on PostgreSQL and on SQLite alike."""
+    if connection.vendor == "postgresql":
+        return Q(languages__contains=[code])
+    # SQLite has no JSON containment lookup; the stored text lists each code in quotes.
+    return Q(languages__icontains=f'"{code}"')
+
+
+def pool_summary(*, call, today=None):
+    """The reviewer pool of ``call`` against what its nominations need, in six queries.
+
+    Counts, never people: every figure is a grouped query (``values().annotate()``), so
+    the number of queries does not grow with the pool. The rule for who *could* review a
+    nomination is the matcher's hard rules simplified to the pool: an active reviewer from
+    another country (organisation, conflicts and earlier declines are left out; they can
+    only make the pool smaller). A reviewer's free places are their capacity less their
+    open reviews in this call; a reviewer away at some time during a review period
+    starting ``today`` has none, as the matcher would not pick them.
+    """
+    from django.db.models import Case, Exists, F, IntegerField, Sum, Value, When
+    from django.db.models.functions import Greatest
+
+    from nominations.models import CONTENT_LANGUAGES, Country, Theme
+
+    today = today or timezone.localdate()
+    period_end = today + timedelta(days=call.review_days)
+    per_nomination = call.reviewers_per_nomination
+
+    # 1. Nominations by country and language: received, still to review, reviews held and needed.
+    held = (
+        Review.objects.filter(nomination=OuterRef("pk"), status__in=HELD_STATUSES)
+        .order_by()
+        .values("nomination")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    to_review = Q(stage__in=POOL_STAGES)
+    nomination_rows = (
+        Nomination.objects.filter(call=call)
+        .exclude(stage=Nomination.Stage.DRAFT)
+        .alias(held=Coalesce(Subquery(held, output_field=IntegerField()), 0))
+        .order_by()
+        .values("country_id", "language")
+        .annotate(
+            received=Count("pk"),
+            to_review=Count("pk", filter=to_review),
+            with_summary=Count("pk", filter=to_review & ~Q(english_summary="")),
+            held_reviews=Sum(Case(When(to_review, then=F("held")), default=Value(0))),
+            needed=Sum(
+                Case(
+                    When(
+                        to_review,
+                        then=Greatest(Value(per_nomination) - F("held"), Value(0)),
+                    ),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                )
+            ),
+        )
+    )
+    nomination_rows = list(nomination_rows)
+
+    # 2. Themes of the nominations still to review: each nomination under each of its themes.
+    theme_rows = list(
+        Nomination.themes.through.objects.filter(
+            nomination__call=call, nomination__stage__in=POOL_STAGES
+        )
+        .order_by()
+        .values("theme_id")
+        .annotate(nominations=Count("nomination_id", distinct=True))
+    )
+
+    # 3. Active reviewers by country: capacity, load, free places, absences, languages read.
+    call_load = (
+        Review.objects.filter(
+            reviewer_id=OuterRef("user_id"),
+            status__in=Review.OPEN_STATUSES,
+            nomination__call=call,
+        )
+        .order_by()
+        .values("reviewer_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    away = Unavailability.objects.filter(
+        profile_id=OuterRef("pk"), starts_on__lte=period_end, ends_on__gte=today
+    )
+    profiles = (
+        ReviewerProfile.objects.filter(is_active=True)
+        .alias(
+            call_load=Coalesce(Subquery(call_load, output_field=IntegerField()), 0),
+            away=Exists(away),
+        )
+        .order_by()
+    )
+    free = Sum(
+        Case(
+            When(away=False, then=Greatest(F("capacity") - F("call_load"), Value(0))),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+    )
+    codes = sorted({row["language"] or "en" for row in nomination_rows} | {"en"})
+    reviewer_rows = list(
+        profiles.values("country_id").annotate(
+            reviewers=Count("pk"),
+            absent=Count("pk", filter=Q(away=True)),
+            capacity_sum=Sum("capacity"),
+            load_sum=Sum("call_load"),
+            free=free,
+            **{f"reads_{code}": Count("pk", filter=_reads(code)) for code in codes},
+        )
+    )
+
+    # 4. Experts by theme: how many, and their free places.
+    expert_rows = {
+        row["expertise"]: row
+        for row in profiles.filter(expertise__isnull=False)
+        .values("expertise")
+        .annotate(experts=Count("pk", distinct=True), free=free)
+    }
+
+    # 5. and 6. Names: the partner countries (and any other seen), the themes to show.
+    country_ids = {row["country_id"] for row in nomination_rows + reviewer_rows}
+    countries = list(
+        Country.objects.filter(Q(is_partner=True) | Q(pk__in=country_ids - {None})).order_by("name")
+    )
+    themes = list(
+        Theme.objects.filter(Q(calls=call) | Q(pk__in=[row["theme_id"] for row in theme_rows]))
+        .distinct()
+        .order_by("-is_priority", "name")
+    )
+
+    by_country = {row["country_id"]: row for row in reviewer_rows}
+    total_free = sum(row["free"] or 0 for row in reviewer_rows)
+    received = defaultdict(lambda: defaultdict(int))
+    for row in nomination_rows:
+        for key in ("received", "to_review", "held_reviews", "needed"):
+            received[row["country_id"]][key] += row[key] or 0
+    pool_countries = []
+    for country in countries:
+        reviewers = by_country.get(country.pk, {})
+        nominations = received[country.pk]
+        own_free = reviewers.get("free") or 0
+        pool_countries.append(
+            PoolCountry(
+                country_id=country.pk,
+                name=country.name,
+                reviewers=reviewers.get("reviewers", 0),
+                away=reviewers.get("absent", 0),
+                capacity=reviewers.get("capacity_sum") or 0,
+                load=reviewers.get("load_sum") or 0,
+                free=own_free,
+                received=nominations["received"],
+                to_review=nominations["to_review"],
+                held=nominations["held_reviews"],
+                needed=nominations["needed"],
+                free_elsewhere=total_free - own_free,
+            )
+        )
+
+    # Readers of each language outside each country: all readers less the country's own.
+    readers = {code: sum(row[f"reads_{code}"] for row in reviewer_rows) for code in codes}
+    names = dict(CONTENT_LANGUAGES)
+    country_names = {c.pk: c.name for c in countries}
+    languages = defaultdict(lambda: [0, 0])
+    for row in nomination_rows:
+        if row["to_review"]:
+            counts = languages[(row["language"] or "en", row["country_id"])]
+            counts[0] += row["to_review"]
+            counts[1] += row["with_summary"]
+    pool_languages = []
+    for (code, country_id), (count, with_summary) in languages.items():
+        own = by_country.get(country_id, {})
+        pool_languages.append(
+            PoolLanguage(
+                code=code,
+                name=names.get(code, code),
+                country_id=country_id,
+                country_name=country_names.get(country_id, ""),
+                nominations=count,
+                with_english_summary=with_summary,
+                readers_elsewhere=readers[code] - own.get(f"reads_{code}", 0),
+                english_readers_elsewhere=readers["en"] - own.get("reads_en", 0),
+            )
+        )
+    pool_languages.sort(key=lambda line: (str(line.name), line.country_name))
+
+    nominations_by_theme = {row["theme_id"]: row["nominations"] for row in theme_rows}
+    pool_themes = [
+        PoolTheme(
+            theme_id=theme.pk,
+            name=theme.name,
+            experts=expert_rows.get(theme.pk, {}).get("experts", 0),
+            expert_free=expert_rows.get(theme.pk, {}).get("free") or 0,
+            nominations=nominations_by_theme.get(theme.pk, 0),
+        )
+        for theme in themes
+    ]
+
+    return PoolSummary(
+        call=call,
+        reviewers_per_nomination=per_nomination,
+        countries=pool_countries,
+        languages=pool_languages,
+        themes=pool_themes,
+        gaps=pool_gaps(countries=pool_countries, languages=pool_languages, themes=pool_themes),
+    )
+
+
+def pool_gaps(*, countries, languages, themes):
+    """The pool's gaps, most severe first, and within a severity the largest first.
+
+    Severity ``BLOCKS``: the call needs more reviews than the pool has free places; a
+    country's nominations need more than reviewers from the other countries have; or
+    nobody outside a country reads a language its nominations are written in and they
+    cannot fall back on English. ``WEAKENS``: nobody outside reads the language, but every
+    such nomination has an English summary and English readers exist outside. ``THIN``:
+    a theme's experts cannot give each of its nominations one expert review.
+    """
+    gaps = []
+    needed = sum(c.needed for c in countries)
+    free = sum(c.free for c in countries)
+    if needed > free:
+        gaps.append(PoolGap(BLOCKS, "capacity", needed - free, (needed, free)))
+    for country in countries:
+        if country.short:
+            gaps.append(
+                PoolGap(
+                    BLOCKS,
+                    "country",
+                    country.short,
+                    (country.name, country.needed, country.free_elsewhere),
+                    country.country_id,
+                )
+            )
+    for line in languages:
+        if line.uncovered:
+            gaps.append(
+                PoolGap(
+                    BLOCKS if line.blocks else WEAKENS,
+                    "language" if line.blocks else "english",
+                    line.nominations,
+                    (line.name, line.country_name, line.nominations),
+                    line.country_id,
+                )
+            )
+    for theme in themes:
+        if theme.thin:
+            gaps.append(
+                PoolGap(
+                    THIN,
+                    "theme",
+                    theme.nominations - theme.expert_free,
+                    (theme.name, theme.experts, theme.nominations),
+                )
+            )
+    gaps.sort(key=lambda gap: (gap.severity, -gap.size, gap.kind, str(gap.params)))
+    return gaps

@@ -12,6 +12,7 @@ urlpatterns = [
     path("calls/<int:call_pk>/board/", views.selection_board, name="board"),
     path("calls/<int:call_pk>/dashboard/", views.dashboard, name="dashboard"),
     path("dashboard/", views.dashboard, name="dashboard_all"),
+    path("calls/<int:call_pk>/pool/", views.pool, name="pool"),
     path("calls/<int:call_pk>/finalise/", views.selection_finalise_view, name="finalise"),
     path("tasks/<int:task_pk>/remove-reviewer/", views.review_remove_view, name="review_remove"),
 ]

@@ -2,6 +2,7 @@
 
 from .assignment import bulk_assign
 from .dashboards import dashboard
+from .pool import pool
 from .reviewing import review_remove_view
 from .selection import led_calls, selection_board, selection_finalise_view
 from .tasks import home, inbox, task_detail
@@ -12,6 +13,7 @@ __all__ = [
     "home",
     "inbox",
     "led_calls",
+    "pool",
     "review_remove_view",
     "selection_board",
     "selection_finalise_view",
