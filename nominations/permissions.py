@@ -44,3 +44,10 @@ def may_coordinate_nomination(*, user, nomination):
     return user.is_authenticated and (
         user.is_staff or coordinates_country(user=user, country_id=nomination.country_id)
     )
+
+
+def may_create_call(user):
+    """Admins, and whoever leads at least one call: they may set up a new call."""
+    return user.is_authenticated and (
+        user.is_staff or Call.leads.through.objects.filter(user_id=user.pk).exists()
+    )
