@@ -12,6 +12,7 @@ urlpatterns = [
     path("nominations/", include("workflow.nomination_urls")),
     path("notifications/", include("notifications.urls")),
     path("reviewers/", include("reviewers.urls")),
+    path("people/", include("workflow.people_urls")),
     path("hub/", include("nominations.hub_urls")),
     # The privacy page, and each person's own data: /privacy/ and /account/privacy/.
     path("", include("workflow.privacy_urls")),

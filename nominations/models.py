@@ -4,8 +4,11 @@ Countries, themes, survey questions and rubrics are data edited in the admin:
 a fifth partner country or a new theme is an admin action, never a code change.
 """
 
+import base64
 import dataclasses
+import hashlib
 import uuid
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
@@ -14,7 +17,9 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
+from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext_lazy as _
 
@@ -792,3 +797,136 @@ class ErasureRecord(models.Model):
 
     def __str__(self):
         return f"#{self.user_id} {self.erased_at:%Y-%m-%d}"
+
+
+def default_invitation_expiry():
+    return timezone.now() + timedelta(days=settings.INVITATION_VALID_DAYS)
+
+
+class Invitation(models.Model):
+    """Someone asked by email to take a role: lead of a call, coordinator, reviewer.
+
+    The link's token is never stored. Each sending draws a random ``nonce``, kept only in
+    the outbox message; the token is an HMAC of it under ``SECRET_KEY`` (``token_for``),
+    and the invitation keeps the token's SHA-256 (``token_hash``). Neither a copy of the
+    database nor the outbox therefore opens an invitation, and a new sending (a resend)
+    replaces the hash, so the link sent before stops working. The rules live in
+    ``workflow/services/people.py``.
+    """
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("Lead of a call")
+        COORDINATOR = "coordinator", _("National coordinator")
+        REVIEWER = "reviewer", _("Reviewer")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
+
+    #: The key salt of the links' HMAC: another salt would make other tokens.
+    TOKEN_SALT = "nomflow.invitation.token"  # noqa: S105 - a name, not a secret
+
+    email = models.EmailField(_("email"), help_text=_("Stored in lower case."))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    country = models.ForeignKey(
+        Country,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("country"),
+    )
+    call = models.ForeignKey(
+        Call,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("call"),
+    )
+    inviter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_sent",
+        verbose_name=_("invited by"),
+    )
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    message = models.TextField(_("personal message"), blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), default=default_invitation_expiry)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
+    )
+    #: When it stopped being pending: accepted, declined, withdrawn or expired.
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="invitations_accepted",
+        verbose_name=_("accepted by"),
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    sent_count = models.PositiveSmallIntegerField(_("times sent"), default=0)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    resent_at = models.DateTimeField(_("sent again"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            # Inviting again while one is pending finds that one (a repeated bulk upload).
+            # NULLs count as equal here, which a plain unique constraint would not do.
+            models.UniqueConstraint(
+                "email",
+                "role",
+                Coalesce("country", 0),
+                Coalesce("call", 0),
+                condition=models.Q(status="pending"),
+                name="one_pending_invitation_per_role",
+            ),
+            # A lead leads a call; a coordinator a country; a reviewer is from a country,
+            # and may be asked for one call.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(role="lead", call__isnull=False, country__isnull=True)
+                    | models.Q(role="coordinator", country__isnull=False, call__isnull=True)
+                    | models.Q(role="reviewer", country__isnull=False)
+                ),
+                name="invitation_role_has_its_place",
+            ),
+        ]
+        indexes = [
+            # The daily job's query: pending invitations by expiry.
+            models.Index(
+                fields=["expires_at"],
+                condition=models.Q(status="pending"),
+                name="invitation_pending_expiry",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email}: {self.get_role_display()}"
+
+    @classmethod
+    def token_for(cls, nonce):
+        """The link's token for a sending's ``nonce``: URL-safe, 43 characters."""
+        digest = salted_hmac(cls.TOKEN_SALT, nonce, algorithm="sha256").digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    @staticmethod
+    def hash_token(token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def place(self):
+        """What the role is for: the call, the country, or both (a reviewer for a call)."""
+        return " · ".join(str(place) for place in (self.country, self.call) if place)

@@ -5,7 +5,7 @@ flag rather than the template asking again. They read only this app's tables, so
 app may use them.
 """
 
-from .models import Call, Country
+from .models import Call, Country, Invitation
 
 
 def leads_call(*, user, call):
@@ -43,6 +43,39 @@ def may_coordinate_nomination(*, user, nomination):
     """Admins, and the coordinators of the nomination's country."""
     return user.is_authenticated and (
         user.is_staff or coordinates_country(user=user, country_id=nomination.country_id)
+    )
+
+
+def may_invite(*, user, role, country=None, call=None):
+    """Whether ``user`` may invite someone to ``role`` (for ``country`` and/or ``call``).
+
+    Admins invite anyone to anything; a country's coordinators invite reviewers for their
+    country (for any call, or none); a call's leads invite reviewers for their call (from
+    any country). Leads and coordinators are invited by admins only. Whether the country
+    and call fit the role is the service's concern (``invitation_create``).
+    """
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if role != Invitation.Role.REVIEWER:
+        return False
+    return (country is not None and coordinates_country(user=user, country_id=country.pk)) or (
+        call is not None and leads_call(user=user, call=call)
+    )
+
+
+def may_invite_anyone(user):
+    """Whether ``user`` may invite at all: the page of invitations, the link in the menu."""
+    return user.is_authenticated and (
+        user.is_staff or user.coordinated_countries.exists() or user.led_calls.exists()
+    )
+
+
+def may_manage_invitation(*, user, invitation):
+    """Who may see, resend or withdraw an invitation: whoever may give that invitation now."""
+    return may_invite(
+        user=user, role=invitation.role, country=invitation.country, call=invitation.call
     )
 
 

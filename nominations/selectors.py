@@ -6,7 +6,15 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import user_display
-from .models import Call, Country, Nomination, NominationEvent, PublishedPractice, SurveyQuestion
+from .models import (
+    Call,
+    Country,
+    Invitation,
+    Nomination,
+    NominationEvent,
+    PublishedPractice,
+    SurveyQuestion,
+)
 from .search import practices_matching
 
 
@@ -177,3 +185,21 @@ def target_warnings(*, nomination):
 def open_calls(*, now):
     """Calls taking nominations at ``now``, the soonest to close first."""
     return Call.objects.filter(opens_at__lte=now, closes_at__gt=now).order_by("closes_at")
+
+
+def invitations_visible_to(*, user):
+    """The invitations ``user`` may see, resend and withdraw (``may_manage_invitation``).
+
+    Admins: all. Coordinators: reviewer invitations for their countries. Leads: reviewer
+    invitations for their calls. Everyone else: none.
+    """
+    invitations = Invitation.objects.select_related("country", "call", "inviter", "accepted_by")
+    if not user.is_authenticated:
+        return invitations.none()
+    if user.is_staff:
+        return invitations
+    return invitations.filter(
+        Q(country__in=Country.objects.filter(coordinators=user))
+        | Q(call__in=Call.objects.filter(leads=user)),
+        role=Invitation.Role.REVIEWER,
+    )

@@ -26,6 +26,8 @@ class Message(models.Model):
         SELECTION_PROPOSED = "selection_proposed", _("A proposed decision to confirm")
         SELECTION_RETURNED = "selection_returned", _("A proposed decision sent back")
         PRACTICE_PUBLISHED = "practice_published", _("Published in the knowledge hub")
+        INVITATION = "invitation", _("An invitation to take a role")
+        INVITATION_REMINDER = "invitation_reminder", _("An invitation about to expire")
 
     #: Always emailed, whatever the person's preferences: someone must act, or a decision was made.
     ESSENTIAL_KINDS = frozenset(
@@ -39,8 +41,12 @@ class Message(models.Model):
             Kind.ESCALATION,
             Kind.SELECTION_PROPOSED,
             Kind.SELECTION_RETURNED,
+            Kind.INVITATION,
+            Kind.INVITATION_REMINDER,
         }
     )
+    #: Written to an address (``notify_address``), which may have no account yet.
+    ADDRESS_KINDS = frozenset({Kind.INVITATION, Kind.INVITATION_REMINDER})
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be sent")
@@ -53,8 +59,13 @@ class Message(models.Model):
 
     idempotency_key = models.CharField(max_length=200, unique=True)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    #: None for a message to an address alone (an invitation): always emailed to ``to_email``.
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
     )
     to_email = models.EmailField(_("to"))
     language = models.CharField(_("language"), max_length=8)

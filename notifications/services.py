@@ -82,6 +82,33 @@ def notify(*, recipient, kind, key, context, path="", in_site=True):
     return Message.objects.get(idempotency_key=key)
 
 
+def notify_address(*, to_email, language, kind, key, context):
+    """Record a message to an address that may have no account yet (an invitation), and
+    send it once the transaction commits.
+
+    It is always emailed, in ``language``: without an account there is no preference,
+    bounce mark or in-site notification to consult. ``key`` makes it once only, as with
+    ``notify``; returns the message.
+    """
+    with translation.override(language):
+        subject = render_to_string(
+            f"notifications/email/{kind}_subject.txt", email_links(context, language=language)
+        ).strip()
+    message, created = Message.objects.get_or_create(
+        idempotency_key=key,
+        defaults={
+            "kind": kind,
+            "to_email": to_email,
+            "language": language,
+            "subject": subject[:300],
+            "context": context,
+        },
+    )
+    if created:
+        transaction.on_commit(partial(message_dispatch, message_id=message.pk))
+    return message
+
+
 _batches = threading.local()
 
 
@@ -355,6 +382,8 @@ def _backoff(attempts):
 def _undeliverable(message):
     """Whether the recipient can no longer be emailed: an account since deactivated (or
     erased), or an address that bounced after the message was written."""
+    if message.recipient_id is None:  # an address alone (``notify_address``): always sent
+        return False
     if not message.recipient.is_active:
         return True
     preference = getattr(message.recipient, "notification_preference", None)
@@ -545,7 +574,7 @@ def delivery_event_record(
     message.delivery_status = event_type
     message.delivery_updated_at = occurred_at or timezone.now()
     message.save(update_fields=["delivery_status", "delivery_updated_at"])
-    if event_type in {"bounced", "complained", "rejected"}:
+    if event_type in {"bounced", "complained", "rejected"} and message.recipient_id:
         preference = preference_for(message.recipient)
         preference.bounced_at = occurred_at or timezone.now()
         preference.bounce_reason = f"{event_type}: {description}"[:300]

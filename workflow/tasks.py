@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from . import reminders
 from .personal_data import personal_data_retention_sweep
+from .services import people
 
 
 @shared_task
@@ -23,3 +24,9 @@ def send_reminders():
 def send_daily_digests():
     """One digest per person who chose daily delivery."""
     return reminders.digests_send()
+
+
+@shared_task
+def invitations_remind_and_expire():
+    """Invitations: a reminder before they expire, once; the overdue marked expired."""
+    return people.invitations_remind_and_expire(now=timezone.now())

@@ -179,6 +179,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Invitations (workflow/services/people.py): a link works this many days, and the invitee
+# is reminded once, this many days before it expires, if they have not answered.
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
+INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=3)
+
 # Django's cache holds the sign-in rate limits' counters (config/settings/auth.py), the
 # second-factor codes already used and the workers' last runs (/health/deep/), so every
 # process must share it: Redis in production (CACHE_URL=redis://…, through django-redis);

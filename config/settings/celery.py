@@ -61,6 +61,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Contact details of practices not selected, once their call's retention period is over
     # (Call.retention_days). Idempotent: a nomination done once is marked and skipped.
+    # Invitations: one reminder before expiry, the overdue marked expired (safe to run twice).
+    "invitations-remind-and-expire": {
+        "task": "workflow.tasks.invitations_remind_and_expire",
+        "schedule": timedelta(hours=1),
+    },
     "personal-data-retention": {
         "task": "workflow.tasks.personal_data_retention",
         "schedule": crontab(hour=3, minute=30),
