@@ -930,3 +930,83 @@ class Invitation(models.Model):
     def place(self):
         """What the role is for: the call, the country, or both (a reviewer for a call)."""
         return " · ".join(str(place) for place in (self.country, self.call) if place)
+
+
+class InvitationImport(models.Model):
+    """A spreadsheet of people to invite, as checked at upload and as carried out.
+
+    Uploading only checks and stores the rows with what each would do; nothing is sent
+    until the uploader confirms. Each row is carried out once (its ``done_at``), so a
+    second confirm, a retried task or the same file uploaded again invites nobody twice.
+    """
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", _("Checked, waiting for confirmation")
+        RUNNING = "running", _("Sending invitations")
+        DONE = "done", _("Done")
+
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="invitation_imports",
+        verbose_name=_("uploaded by"),
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    #: SHA-256 of the file's bytes: the same file uploaded again is recognised.
+    content_hash = models.CharField(max_length=64, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.CHECKED
+    )
+    created_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation import")
+        verbose_name_plural = _("invitation imports")
+
+    def __str__(self):
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class InvitationImportRow(models.Model):
+    """One row of an uploaded spreadsheet: what it asks, what it will do, what it did."""
+
+    class Outcome(models.TextChoices):
+        NEW = "new", _("New invitation")
+        ROLE_ADDED = "role_added", _("Role added to an existing person")
+        ALREADY_INVITED = "already_invited", _("Already invited")
+        ERROR = "error", _("Error")
+
+    batch = models.ForeignKey(InvitationImport, on_delete=models.CASCADE, related_name="rows")
+    #: The row's number in the spreadsheet (the header is row 1).
+    number = models.PositiveIntegerField(_("row"))
+    #: The cells as written, by column key (``email``, ``role``, ``country``…).
+    cells = models.JSONField(default=dict)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=20, blank=True)
+    country = models.ForeignKey(Country, null=True, blank=True, on_delete=models.SET_NULL)
+    call = models.ForeignKey(Call, null=True, blank=True, on_delete=models.SET_NULL)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=200, blank=True)
+    theme_ids = models.JSONField(default=list)
+    planned = models.CharField(_("planned"), max_length=20, choices=Outcome.choices)
+    #: Why the row cannot be carried out: ``[{"code": …, "params": {…}}]``, worded when shown.
+    errors = models.JSONField(default=list)
+    done_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(_("result"), max_length=20, choices=Outcome.choices, blank=True)
+    result_message = models.TextField(blank=True)
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["batch", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "number"], name="one_import_row_per_number")
+        ]
+
+    def __str__(self):
+        return f"{self.batch_id}:{self.number} {self.email}"

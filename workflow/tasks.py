@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from . import reminders
 from .personal_data import personal_data_retention_sweep
-from .services import people
+from .services import people, people_import
 
 
 @shared_task
@@ -24,6 +24,12 @@ def send_reminders():
 def send_daily_digests():
     """One digest per person who chose daily delivery."""
     return reminders.digests_send()
+
+
+@shared_task(acks_late=True)
+def invitation_import_run(batch_id):
+    """Invite the rows of a confirmed import not yet done (each row once, however often)."""
+    return people_import.invitation_import_run(batch_id=batch_id)
 
 
 @shared_task
