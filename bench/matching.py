@@ -33,7 +33,8 @@ def build(*, nominations=1_000, reviewers=150, wanted=3, seed=2026):
                 country_id=country,
                 organisation=rng.choice(organisations),
                 languages=frozenset({"en", LANGUAGE_OF[COUNTRIES[country]]}),
-                expertise=frozenset(rng.sample(range(THEMES), rng.randint(2, 4))),
+                # Every theme at the middle level: the same draws as before levels.
+                expertise=dict.fromkeys(rng.sample(range(THEMES), rng.randint(2, 4)), 2),
                 capacity=rng.randint(20, 30),
             )
         )

@@ -7,6 +7,8 @@ from nominations.admin_records import NominationLogMixin, RecordAdminMixin
 from .models import (
     Bid,
     ConflictOfInterest,
+    Expertise,
+    ProfileChange,
     Review,
     ReviewerProfile,
     RubricCriterion,
@@ -29,14 +31,31 @@ class UnavailabilityInline(admin.TabularInline):
     extra = 0
 
 
+class ExpertiseInline(admin.TabularInline):
+    model = Expertise
+    extra = 0
+
+
+class ProfileChangeInline(admin.TabularInline):
+    """The profile's change log, as the profile page shows it: read-only."""
+
+    model = ProfileChange
+    extra = 0
+    fields = ["changed_at", "changed_by", "changes"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "country", "organisation", "capacity", "is_active"]
     list_filter = ["country", "is_active", "expertise"]
     search_fields = ["user__email", "organisation"]
-    filter_horizontal = ["expertise"]
     autocomplete_fields = ["user"]
-    inlines = [UnavailabilityInline]
+    inlines = [ExpertiseInline, UnavailabilityInline, ProfileChangeInline]
 
 
 @admin.register(Bid)
@@ -76,5 +95,5 @@ class ReviewerProfileInline(admin.StackedInline):
 
     model = ReviewerProfile
     extra = 0
-    filter_horizontal = ["expertise"]
-    show_change_link = True  # unavailable periods are edited on the profile's own page
+    exclude = ["expertise"]
+    show_change_link = True  # expertise and unavailable periods: on the profile's own page

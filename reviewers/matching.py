@@ -19,7 +19,8 @@ holds in the call. Within those rules, in this order:
    one-at-a-time baseline (``greedy``), or than the lightest heaviest load that
    keeps the coverage, if that is more. (A cap is a bound every reviewer's load
    stays under, as OpenReview's matcher bounds loads.)
-4. **Fit**: the greatest total expertise fit under that cap.
+4. **Fit**: the greatest total expertise fit under that cap (see ``fit``: the
+   nomination's theme weight, each theme counted at the reviewer's self-rated level).
 5. **Load**: the lightest heaviest load that keeps that fit (bisection over the
    bound, each step a min-cost flow).
 6. **Bids**, then an even spread below the bound (each further review on a
@@ -50,8 +51,11 @@ from ortools.sat.python import cp_model
 
 logger = logging.getLogger(__name__)
 
-#: Fit is a whole number from 0 (no shared theme) to FIT_SCALE (every theme covered).
+#: Fit is a whole number from 0 (no shared theme) to FIT_SCALE (expert in every theme).
 FIT_SCALE = 100
+#: The highest self-rated level of expertise in a theme (1 some knowledge, 2 experienced,
+#: 3 expert); a theme the reviewer does not list counts as 0.
+MAX_LEVEL = 3
 #: Up to this many eligible pairs (with room), the objective is solved exactly as an
 #: integer program; above it, by the min-cost flows below.
 EXACT_EDGES = 2_000
@@ -81,7 +85,8 @@ class Candidate:
     country_id: int
     organisation: str  # normalised: casefolded, single spaces
     languages: frozenset
-    expertise: frozenset  # theme ids
+    #: theme id -> self-rated level, 1..MAX_LEVEL (a dict: left out of the hash).
+    expertise: dict = field(hash=False)
     capacity: int  # most open reviews in the call
     load: int = 0  # open reviews in the call already
     unavailable_for: frozenset = frozenset()  # nomination ids whose review period they miss
@@ -148,7 +153,13 @@ class Result:
 
 
 def fit(need, candidate):
-    """Share of the nomination's theme weight the candidate is expert in, 0..FIT_SCALE."""
+    """How well the candidate knows the nomination's themes, 0..FIT_SCALE.
+
+    Each of the nomination's themes counts its weight times the candidate's level in it
+    (0 when they do not list it), out of its weight times ``MAX_LEVEL``:
+    ``round(FIT_SCALE * Σ weight * level / (MAX_LEVEL * Σ weight))``. An expert in every
+    theme fits 100; experienced in all of them, 67; a nomination without themes, 0.
+    """
     return _fit_for(need)(candidate.expertise)
 
 
@@ -158,9 +169,10 @@ def _fit_for(need):
     if not total:
         return lambda expertise: 0
     themes = tuple(need.themes.items())
+    most = MAX_LEVEL * total
 
     def fit_of(expertise):
-        return round(FIT_SCALE * sum(w for theme, w in themes if theme in expertise) / total)
+        return round(FIT_SCALE * sum(w * expertise.get(theme, 0) for theme, w in themes) / most)
 
     return fit_of
 

@@ -16,7 +16,13 @@ class ReviewerProfile(models.Model):
     )
     country = models.ForeignKey(Country, on_delete=models.PROTECT, verbose_name=_("home country"))
     organisation = models.CharField(_("organisation"), max_length=200)
-    expertise = models.ManyToManyField(Theme, blank=True, verbose_name=_("expertise themes"))
+    expertise = models.ManyToManyField(
+        Theme,
+        blank=True,
+        through="Expertise",
+        through_fields=("profile", "theme"),
+        verbose_name=_("expertise themes"),
+    )
     languages = models.JSONField(
         _("languages read"), default=list, help_text=_('Language codes, e.g. ["en", "fr"].')
     )
@@ -31,6 +37,64 @@ class ReviewerProfile(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.country.code})"
+
+
+class Expertise(models.Model):
+    """A theme a reviewer knows, at the level they rate themselves (the matcher weighs it)."""
+
+    class Level(models.IntegerChoices):
+        SOME = 1, _("Some knowledge")
+        EXPERIENCED = 2, _("Experienced")
+        EXPERT = 3, _("Expert")
+
+    profile = models.ForeignKey(
+        ReviewerProfile, on_delete=models.CASCADE, related_name="expertise_levels"
+    )
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="reviewer_expertise")
+    level = models.PositiveSmallIntegerField(
+        _("level"), choices=Level.choices, default=Level.EXPERIENCED
+    )
+
+    class Meta:
+        ordering = ["profile", "-theme__is_priority", "theme__name"]
+        verbose_name = _("expertise")
+        verbose_name_plural = _("expertise")
+        constraints = [
+            models.UniqueConstraint(fields=["profile", "theme"], name="one_level_per_theme"),
+            models.CheckConstraint(
+                condition=models.Q(level__gte=1, level__lte=3),
+                name="expertise_level_between_one_and_three",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.theme}: {self.get_level_display()}"
+
+
+def expertise_set(profile, themes, level=Expertise.Level.EXPERIENCED):
+    """Give ``profile`` exactly these themes, each at ``level`` (scripts, demo data, tests)."""
+    profile.expertise.set(themes, through_defaults={"level": level})
+    Expertise.objects.filter(profile=profile).exclude(level=level).update(level=level)
+
+
+class ProfileChange(models.Model):
+    """Who changed what on a reviewer's profile, and when: shown on the profile."""
+
+    profile = models.ForeignKey(ReviewerProfile, on_delete=models.CASCADE, related_name="changes")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(_("changed"), auto_now_add=True)
+    #: [{"field": name, "old": text, "new": text}], the texts as they read when changed.
+    changes = models.JSONField(_("changes"), default=list)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = _("profile change")
+        verbose_name_plural = _("profile changes")
+
+    def __str__(self):
+        return f"{self.profile} · {self.changed_at:%Y-%m-%d %H:%M}"
 
 
 class Unavailability(models.Model):

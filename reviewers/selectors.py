@@ -11,14 +11,18 @@ from django.db import connection
 from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from nominations.models import Nomination
+from nominations.permissions import coordinates_country, is_coordinator
 
 from .matching import Candidate, Need
 from .models import (
     Bid,
     ConflictOfInterest,
     CriterionScore,
+    Expertise,
     Review,
     ReviewerProfile,
     Unavailability,
@@ -90,7 +94,7 @@ def _matching_sql():
 
     user = get_user_model()
     profile, review, conflict, bid = ReviewerProfile, Review, ConflictOfInterest, Bid
-    expertise = ReviewerProfile.expertise.through
+    expertise = Expertise
     nomination_themes = Nomination.themes.through
     p, u, r, n = "p", "u", "r", "n"
 
@@ -104,7 +108,7 @@ def _matching_sql():
           {c(p, profile, "id")}, {c(p, profile, "user")}, {c(u, user, "email")},
           {c(p, profile, "country")}, {c(p, profile, "organisation")},
           {c(p, profile, "languages")}, {c(p, profile, "capacity")},
-          coalesce(l.load, 0), coalesce(e.themes, '{{}}'), coalesce(a.away, false)
+          coalesce(l.load, 0), coalesce(e.themes, '[]'), coalesce(a.away, false)
         ) ORDER BY {c(p, profile, "user")}), '[]')
        FROM {table(profile)} {p}
        JOIN {table(user)} {u} ON {c(u, user, "id")} = {c(p, profile, "user")}
@@ -116,8 +120,10 @@ def _matching_sql():
           GROUP BY 1
        ) l ON l.reviewer_id = {c(p, profile, "user")}
        LEFT JOIN (
-         SELECT x.{quote("reviewerprofile_id")} AS profile_id,
-                array_agg(x.{quote("theme_id")}) AS themes
+         SELECT {c("x", expertise, "profile")} AS profile_id,
+                json_agg(json_build_array(
+                  {c("x", expertise, "theme")}, {c("x", expertise, "level")})
+                  ORDER BY {c("x", expertise, "theme")}) AS themes
            FROM {table(expertise)} x GROUP BY 1
        ) e ON e.profile_id = {c(p, profile, "id")}
        LEFT JOIN (
@@ -197,7 +203,8 @@ def matching_inputs(*, call, nominations, today=None):
             country_id=country_id,
             organisation=normalised(organisation),
             languages=frozenset(languages),
-            expertise=frozenset(expertise),
+            # [[theme id, level]] from either read: theme id -> level.
+            expertise=dict(expertise),
             capacity=capacity,
             load=load,
             unavailable_for=unavailable if away else frozenset(),
@@ -281,10 +288,10 @@ def _matching_rows(*, call, nomination_ids, today, period_end):
         .values("count")
     )
     expertise = defaultdict(list)
-    for profile_id, theme_id in ReviewerProfile.expertise.through.objects.values_list(
-        "reviewerprofile_id", "theme_id"
+    for profile_id, theme_id, level in Expertise.objects.order_by("theme_id").values_list(
+        "profile_id", "theme_id", "level"
     ):
-        expertise[profile_id].append(theme_id)
+        expertise[profile_id].append([theme_id, level])
     away = set(
         Unavailability.objects.filter(starts_on__lte=period_end, ends_on__gte=today).values_list(
             "profile_id", flat=True
@@ -305,7 +312,8 @@ def _matching_rows(*, call, nomination_ids, today, period_end):
             "call_load",
         )
     )
-    # The columns of ``_matching_sql``'s first array: the profile, then themes and absence.
+    # The columns of ``_matching_sql``'s first array: the profile, then its [[theme, level]]
+    # and its absence.
     profiles = [[*row, expertise[row[0]], row[0] in away] for row in rows]
     review_rows = list(
         Review.objects.filter(nomination_id__in=nomination_ids).values_list(
@@ -483,7 +491,7 @@ class PoolCountry:
     held: int  # reviews their nominations hold (assigned, draft or submitted)
     needed: int  # reviews their nominations still need
     free_elsewhere: int  # free places of reviewers from every other country
-    invited: int | None = None  # reviewer invitations not yet answered (None: not tracked)
+    invited: int = 0  # reviewer invitations to this country, pending and not expired
 
     @property
     def short(self):
@@ -606,11 +614,14 @@ class PoolSummary:
     languages: list  # [PoolLanguage], by language then country
     themes: list  # [PoolTheme], priority themes first, then by name
     gaps: list  # [PoolGap], most severe first
-    invitations_tracked: bool = False
 
     @property
     def reviewers(self):
         return sum(c.reviewers for c in self.countries)
+
+    @property
+    def invited(self):
+        return sum(c.invited for c in self.countries)
 
     @property
     def free(self):
@@ -653,8 +664,8 @@ def _reads(code):
     return Q(languages__icontains=f'"{code}"')
 
 
-def pool_summary(*, call, today=None):
-    """The reviewer pool of ``call`` against what its nominations need, in six queries.
+def pool_summary(*, call, now=None):
+    """The reviewer pool of ``call`` against what its nominations need, in seven queries.
 
     Counts, never people: every figure is a grouped query (``values().annotate()``), so
     the number of queries does not grow with the pool. The rule for who *could* review a
@@ -662,14 +673,19 @@ def pool_summary(*, call, today=None):
     another country (organisation, conflicts and earlier declines are left out; they can
     only make the pool smaller). A reviewer's free places are their capacity less their
     open reviews in this call; a reviewer away at some time during a review period
-    starting ``today`` has none, as the matcher would not pick them.
+    starting today has none, as the matcher would not pick them.
+
+    Pending reviewer invitations (not expired) are counted per country beside the pool
+    but not in it: whatever call an invitation names, accepting it gives a profile that
+    every call's matching may use.
     """
     from django.db.models import Case, Exists, F, IntegerField, Sum, Value, When
     from django.db.models.functions import Greatest
 
-    from nominations.models import CONTENT_LANGUAGES, Country, Theme
+    from nominations.models import CONTENT_LANGUAGES, Country, Invitation, Theme
 
-    today = today or timezone.localdate()
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     period_end = today + timedelta(days=call.review_days)
     per_nomination = call.reviewers_per_nomination
 
@@ -767,8 +783,21 @@ def pool_summary(*, call, today=None):
         .annotate(experts=Count("pk", distinct=True), free=free)
     }
 
-    # 5. and 6. Names: the partner countries (and any other seen), the themes to show.
-    country_ids = {row["country_id"] for row in nomination_rows + reviewer_rows}
+    # 5. Reviewer invitations not yet answered, by the country they would review from.
+    invited = dict(
+        Invitation.objects.filter(
+            role=Invitation.Role.REVIEWER,
+            status=Invitation.Status.PENDING,
+            expires_at__gt=now,
+        )
+        .order_by()
+        .values("country_id")
+        .annotate(count=Count("pk"))
+        .values_list("country_id", "count")
+    )
+
+    # 6. and 7. Names: the partner countries (and any other seen), the themes to show.
+    country_ids = {row["country_id"] for row in nomination_rows + reviewer_rows} | set(invited)
     countries = list(
         Country.objects.filter(Q(is_partner=True) | Q(pk__in=country_ids - {None})).order_by("name")
     )
@@ -803,6 +832,7 @@ def pool_summary(*, call, today=None):
                 held=nominations["held_reviews"],
                 needed=nominations["needed"],
                 free_elsewhere=total_free - own_free,
+                invited=invited.get(country.pk, 0),
             )
         )
 
@@ -904,3 +934,135 @@ def pool_gaps(*, countries, languages, themes):
             )
     gaps.sort(key=lambda gap: (gap.severity, -gap.size, gap.kind, str(gap.params)))
     return gaps
+
+
+# --- reviewer profiles: who may see and correct them ----------------------------------------
+
+
+def may_edit_profile(*, user, profile):
+    """The reviewer themself, the coordinators of their country, and admins."""
+    return user.is_authenticated and (
+        user.pk == profile.user_id
+        or user.is_staff
+        or coordinates_country(user=user, country_id=profile.country_id)
+    )
+
+
+def may_change_country(*, user, profile):
+    """Admins, and their country's coordinators, but never the reviewer themself."""
+    return user.is_authenticated and (
+        user.is_staff
+        or (
+            user.pk != profile.user_id
+            and coordinates_country(user=user, country_id=profile.country_id)
+        )
+    )
+
+
+def may_list_reviewers(user):
+    """Admins (every country) and national coordinators (their countries)."""
+    return user.is_authenticated and (user.is_staff or is_coordinator(user))
+
+
+#: The country list's sort orders, by the ``sort`` parameter.
+PROFILE_ORDERS = {
+    "name": ("user__last_name", "user__first_name", "user__username", "pk"),
+    "-name": ("-user__last_name", "-user__first_name", "-user__username", "-pk"),
+}
+
+
+def reviewer_profiles_for(*, user, country=None, sort="name", today=None):
+    """The reviewer profiles ``user`` may correct, for the country list, in four queries.
+
+    Admins see every country's (or ``country``'s, a code), coordinators their countries'.
+    Each profile carries ``open_reviews`` (across calls), its expertise with themes and its
+    unavailable periods that have not ended.
+    """
+    today = today or timezone.localdate()
+    profiles = ReviewerProfile.objects.all()
+    if not user.is_staff:
+        profiles = profiles.filter(country__coordinators=user)
+    if country:
+        profiles = profiles.filter(country__code=country)
+    open_reviews = (
+        Review.objects.filter(reviewer_id=OuterRef("user_id"), status__in=Review.OPEN_STATUSES)
+        .order_by()
+        .values("reviewer_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return (
+        profiles.annotate(open_reviews=Coalesce(Subquery(open_reviews), 0))
+        .select_related("user", "country")
+        .prefetch_related(
+            Prefetch(
+                "expertise_levels",
+                queryset=Expertise.objects.select_related("theme").order_by(
+                    "-level", "-theme__is_priority", "theme__name"
+                ),
+            ),
+            Prefetch(
+                "unavailable_periods",
+                queryset=Unavailability.objects.filter(ends_on__gte=today),
+            ),
+        )
+        .order_by(*PROFILE_ORDERS.get(sort, PROFILE_ORDERS["name"]))
+    )
+
+
+def open_reviews_by_call(*, user):
+    """[(call, open reviews)] of a reviewer, for calls where they have any; most first."""
+    from nominations.models import Call
+
+    counts = dict(
+        Review.objects.filter(reviewer=user, status__in=Review.OPEN_STATUSES)
+        .order_by()
+        .values_list("nomination__call")
+        .annotate(count=Count("pk"))
+    )
+    calls = Call.objects.filter(pk__in=counts).order_by("pk")
+    return sorted(((call, counts[call.pk]) for call in calls), key=lambda row: -row[1])
+
+
+def calls_over_capacity(*, user, capacity):
+    """[(call, open reviews)] where the reviewer holds ``capacity`` or more: no new ones
+    come until they are below it. Existing reviews are never moved."""
+    return [(call, count) for call, count in open_reviews_by_call(user=user) if count >= capacity]
+
+
+def profile_changes(*, profile, limit=20):
+    """The latest changes to a profile, each with ``lines``: [(what, before, after)]."""
+    changes = list(profile.changes.select_related("changed_by")[:limit])
+    for change in changes:
+        change.lines = [_change_line(item) for item in change.changes]
+    return changes
+
+
+#: What a logged change is called on the profile, by the field it names.
+PROFILE_FIELDS = {
+    "country": gettext_lazy("Home country"),
+    "organisation": gettext_lazy("Organisation"),
+    "languages": gettext_lazy("Languages read"),
+    "capacity": gettext_lazy("Capacity"),
+    "is_active": gettext_lazy("Available for new reviews"),
+    "expertise": gettext_lazy("Expertise"),
+    "unavailable": gettext_lazy("Unavailable"),
+}
+
+
+def _change_line(item):
+    levels = dict(Expertise.Level.choices)
+    field, old, new = item.get("field"), item.get("old"), item.get("new")
+    label = PROFILE_FIELDS.get(field, field)
+    if field == "expertise":
+        label = f"{label}: {item.get('theme', '')}"
+        old, new = levels.get(old, old), levels.get(new, new)
+    elif field == "is_active":
+        old, new = (_yes_no(value) for value in (old, new))
+    elif field == "languages":
+        old, new = (", ".join(value or []) for value in (old, new))
+    return (label, "—" if old in (None, "", []) else old, "—" if new in (None, "", []) else new)
+
+
+def _yes_no(value):
+    return _("yes") if value else _("no")

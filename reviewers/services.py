@@ -9,17 +9,27 @@ write its choice as reviews and record why a nomination is short.
 
 from dataclasses import dataclass, field
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from nominations.models import NominationEvent
+from nominations.models import NominationEvent, Theme
 from nominations.services import NominationError, event_record
 
 from . import matching
-from .models import Bid, ConflictOfInterest, CriterionScore, Review, ReviewerProfile
-from .selectors import matching_inputs
+from .models import (
+    Bid,
+    ConflictOfInterest,
+    CriterionScore,
+    Expertise,
+    ProfileChange,
+    Review,
+    ReviewerProfile,
+    Unavailability,
+)
+from .selectors import calls_over_capacity, matching_inputs, may_change_country
 
 #: What the coordinator reads when a nomination is short of reviewers.
 SHORTFALL_REASONS = {
@@ -408,3 +418,131 @@ def conflict_declare_organisation(*, reviewer, organisation, reason=""):
 
 def conflict_withdraw(*, reviewer, conflict_id):
     ConflictOfInterest.objects.filter(reviewer=reviewer, pk=conflict_id).delete()
+
+
+# --- the reviewer's profile --------------------------------------------------------------
+
+
+@dataclass
+class ProfileUpdate:
+    """What ``profile_update`` did: the logged change (None if nothing changed), and the
+    calls where the reviewer now holds as many open reviews as their capacity, or more."""
+
+    change: object
+    over_capacity: list
+
+
+def _period_text(starts_on, ends_on, note):
+    text = f"{starts_on:%Y-%m-%d} – {ends_on:%Y-%m-%d}"
+    return f"{text} ({note})" if note else text
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    profile,
+    by,
+    organisation,
+    languages,
+    capacity,
+    is_active,
+    expertise,
+    unavailable,
+    country=None,
+):
+    """Save a reviewer's profile as they, their coordinator or an admin corrected it.
+
+    ``expertise`` maps a theme id to a level (themes left out: none); ``unavailable`` lists
+    the periods kept, ``(id or None, starts_on, ends_on, note)``: the others are removed.
+    ``country`` (a Country, or None to keep it) may be changed only by those
+    ``may_change_country`` allows, and is refused while the reviewer holds an open review
+    of a nomination from the new country: the cross-border rule would be broken.
+
+    Existing reviews are never touched: a lower capacity, a theme or language dropped or a
+    new absence shape only the reviews given from now on. Every change is logged in one
+    ``ProfileChange`` with ``by``.
+    """
+    profile = (
+        ReviewerProfile.objects.select_for_update().select_related("country").get(pk=profile.pk)
+    )
+    changes = []
+
+    def changed(field, old, new, **extra):
+        if old != new:
+            changes.append({"field": field, "old": old, "new": new, **extra})
+
+    if country is not None and country.pk != profile.country_id:
+        if not may_change_country(user=by, profile=profile):
+            raise PermissionDenied
+        clashing = list(
+            Review.objects.filter(
+                reviewer_id=profile.user_id,
+                status__in=Review.OPEN_STATUSES,
+                nomination__country=country,
+            )
+            .order_by("nomination__title")
+            .values_list("nomination__title", flat=True)
+        )
+        if clashing:
+            raise NominationError(
+                _(
+                    "The reviewer cannot move to %(country)s while they review nominations "
+                    "from there (%(titles)s): reviewers never review their own country's "
+                    "nominations. Reassign those reviews first."
+                )
+                % {"country": country.name, "titles": ", ".join(clashing)}
+            )
+        changed("country", profile.country.code, country.code)
+        profile.country = country
+    changed("organisation", profile.organisation, organisation)
+    changed("languages", list(profile.languages), list(languages))
+    changed("capacity", profile.capacity, capacity)
+    changed("is_active", profile.is_active, is_active)
+    profile.organisation, profile.languages = organisation, list(languages)
+    profile.capacity, profile.is_active = capacity, is_active
+    profile.save()
+
+    held = {e.theme_id: e for e in profile.expertise_levels.select_related("theme")}
+    themes = {t.pk: t for t in Theme.objects.filter(pk__in=set(expertise) | set(held))}
+    for theme_id in sorted(set(held) | set(expertise), key=lambda pk: themes[pk].name):
+        old = held[theme_id].level if theme_id in held else None
+        new = expertise.get(theme_id)
+        changed("expertise", old, new, theme=themes[theme_id].name)
+    Expertise.objects.filter(profile=profile).exclude(theme_id__in=expertise).delete()
+    for theme_id, level in expertise.items():
+        if theme_id not in held:
+            Expertise.objects.create(profile=profile, theme_id=theme_id, level=level)
+        elif held[theme_id].level != level:
+            held[theme_id].level = level
+            held[theme_id].save(update_fields=["level"])
+
+    periods = {p.pk: p for p in profile.unavailable_periods.all()}
+    kept = {pk for pk, *_period in unavailable if pk}
+    for pk in sorted(set(periods) - kept):
+        period = periods[pk]
+        changed("unavailable", _period_text(period.starts_on, period.ends_on, period.note), None)
+        period.delete()
+    for pk, starts_on, ends_on, note in unavailable:
+        new_text = _period_text(starts_on, ends_on, note)
+        if pk in periods:
+            period = periods[pk]
+            changed(
+                "unavailable", _period_text(period.starts_on, period.ends_on, period.note), new_text
+            )
+            period.starts_on, period.ends_on, period.note = starts_on, ends_on, note
+            period.save(update_fields=["starts_on", "ends_on", "note"])
+        else:
+            changed("unavailable", None, new_text)
+            Unavailability.objects.create(
+                profile=profile, starts_on=starts_on, ends_on=ends_on, note=note
+            )
+
+    change = (
+        ProfileChange.objects.create(profile=profile, changed_by=by, changes=changes)
+        if changes
+        else None
+    )
+    return ProfileUpdate(
+        change=change,
+        over_capacity=calls_over_capacity(user=profile.user, capacity=profile.capacity),
+    )

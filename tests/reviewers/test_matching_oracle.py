@@ -46,7 +46,7 @@ def problems(draw, *, generous=False):
                 organisation=draw(st.sampled_from(ORGANISATIONS)),
                 languages=frozenset(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1)))
                 | ({"en"} if generous else set()),
-                expertise=frozenset(draw(st.sets(st.sampled_from(THEMES)))),
+                expertise=draw(st.dictionaries(st.sampled_from(THEMES), st.integers(1, 3))),
                 capacity=capacity,
                 load=draw(st.integers(0, 1 if generous else capacity)),
             )
@@ -102,10 +102,13 @@ def room(candidate):
 
 
 def share_of_themes(need, candidate):
+    """Fit: the nomination's theme weight, each theme at the reviewer's level (0 to 3, 0 when
+    not listed), as a share of the weight at level 3, in whole hundredths."""
     total = sum(need.themes.values())
     if not total:
         return 0
-    return round(100 * sum(w for t, w in need.themes.items() if t in candidate.expertise) / total)
+    levels = sum(w * candidate.expertise.get(t, 0) for t, w in need.themes.items())
+    return round(100 * levels / (3 * total))
 
 
 def pool_spans_two_countries(need, candidates):
@@ -296,7 +299,7 @@ def reviewer(user_id, country, *, capacity):
         country_id=country,
         organisation="",
         languages=frozenset({"en"}),
-        expertise=frozenset(),
+        expertise={},
         capacity=capacity,
     )
 

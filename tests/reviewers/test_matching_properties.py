@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reviewers import matching
 from reviewers.matching import Candidate, Need, greedy, solve
 
 pytestmark = pytest.mark.unit
@@ -33,7 +34,7 @@ def problems(draw):
                 country_id=draw(st.integers(1, countries)),
                 organisation=draw(st.sampled_from(ORGANISATIONS)),
                 languages=frozenset(draw(st.sets(st.sampled_from(LANGUAGES), min_size=1))),
-                expertise=frozenset(draw(st.sets(st.sampled_from(THEMES)))),
+                expertise=draw(st.dictionaries(st.sampled_from(THEMES), st.integers(1, 3))),
                 capacity=capacity,
                 load=draw(st.integers(0, capacity)),
             )
@@ -206,12 +207,15 @@ def test_the_same_problem_gets_the_same_answer(problem):
 
 
 def reviewer(user_id, country, *, expertise=(), capacity=4, load=0, organisation="", **extra):
+    """``expertise``: {theme: level}, or themes the reviewer is expert in (level 3)."""
+    if not isinstance(expertise, dict):
+        expertise = dict.fromkeys(expertise, matching.MAX_LEVEL)
     return Candidate(
         user_id=user_id,
         country_id=country,
         organisation=organisation or f"org{user_id}",
         languages=frozenset({"en"}),
-        expertise=frozenset(expertise),
+        expertise=expertise,
         capacity=capacity,
         load=load,
         **extra,
@@ -303,6 +307,27 @@ def test_fit_comes_first_under_the_baselines_load_then_the_lightest_load():
 
     assert [a.user_id for a in result.assignments] == [1, 1]
     assert result.max_load == greedy(needs, pool).max_load == 2
+
+
+def test_fit_counts_each_theme_at_the_reviewers_level():
+    need = nomination(themes={1: 2, 2: 1})  # a priority theme weighs double
+
+    assert [
+        matching.fit(need, reviewer(1, 1, expertise=levels))
+        for levels in ({1: 3, 2: 3}, {1: 2, 2: 2}, {1: 3}, {2: 1}, {3: 3}, {})
+    ] == [100, 67, 67, 11, 0, 0]
+
+
+def test_the_higher_level_in_the_nominations_theme_is_preferred():
+    pool = [
+        reviewer(1, 1, expertise={1: 1}),
+        reviewer(2, 2, expertise={1: 3}),
+        reviewer(3, 3, expertise={1: 2}),
+    ]
+
+    assert chosen(solve([nomination(wanted=1)], pool)) == {2}
+    assert chosen(solve([nomination(wanted=2)], pool)) == {2, 3}
+    assert chosen(greedy([nomination(wanted=1)], pool)) == {2}
 
 
 def test_between_equal_fits_the_load_is_spread():
