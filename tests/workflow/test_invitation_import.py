@@ -310,8 +310,8 @@ def test_row_errors_are_stored_as_codes_and_worded_in_the_readers_language(admin
         swedish = row_error_text(error)
 
     assert error == {"code": "missing", "params": {"column": "email"}}
-    assert row_error_text(error).startswith("Email ")
-    assert swedish.startswith("E-post ")
+    assert row_error_text(error) == "“Email” is empty."
+    assert swedish.startswith("“E-post”")
 
 
 def test_roles_are_read_in_any_language_and_calls_by_id_or_title(admin, countries, call):
@@ -348,6 +348,9 @@ def test_a_coordinator_invites_reviewers_for_their_own_country_only(coordinator,
         4: ["not_allowed_role"],
         5: ["not_allowed_role"],
     }
+    assert [row_error_text(e) for e in batch.rows.get(number=4).errors] == [
+        "You may not give the role “National coordinator”."
+    ]
 
 
 def test_a_lead_invites_reviewers_for_their_calls_from_any_country(

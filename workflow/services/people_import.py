@@ -402,7 +402,7 @@ def row_error_text(error):
     if "role" in params:
         params["role"] = role_name(params["role"])
     texts = {
-        "missing": _("%(column)s is missing."),
+        "missing": _("“%(column)s” is empty."),
         "bad_email": _("“%(value)s” is not a valid email address."),
         "unknown_role": _(
             "“%(value)s” is not a role: write reviewer, national coordinator or lead."
@@ -412,14 +412,14 @@ def row_error_text(error):
         "ambiguous_call": _("Several calls are called “%(value)s”: write the call's id."),
         "unknown_language": _("“%(value)s” is not an interface language (en, sv, fr, es, lv)."),
         "unknown_theme": _("No theme is called “%(value)s”."),
-        "missing_for_role": _("A %(role)s needs a %(column)s."),
-        "extra_for_role": _("A %(role)s has no %(column)s: leave it empty."),
-        "not_allowed_role": _("You may not invite a %(role)s."),
+        "missing_for_role": _("The role “%(role)s” needs “%(column)s”."),
+        "extra_for_role": _("The role “%(role)s” takes no “%(column)s”: leave it empty."),
+        "not_allowed_role": _("You may not give the role “%(role)s”."),
         "not_allowed_reviewer": _(
             "You may invite reviewers only for a country you coordinate or a call you lead."
         ),
         "duplicate": _("The same invitation as row %(number)d."),
-        "has_role": _("This person is already a %(role)s."),
+        "has_role": _("This person has the role “%(role)s” already."),
     }
     if error["code"] == "message":
         return params.get("text", "")
