@@ -700,3 +700,22 @@ def test_the_edit_page_reads_as_much_for_ten_rows_as_for_five(
     assert len(with_ten) == len(with_five)
     with django_assert_max_num_queries(20):
         client.get(url("call_edit", ten))
+
+
+def test_the_new_call_page_offers_the_leads_own_calls_to_start_from(client, call, lead, other_lead):
+    client.force_login(lead)
+    offered = list(client.get(reverse("workflow:call_new")).context["earlier_calls"])
+    assert offered == [call]
+    client.force_login(other_lead)
+    offered = list(client.get(reverse("workflow:call_new")).context["earlier_calls"])
+    assert offered == list(other_lead.led_calls.all())
+
+
+@pytest.mark.parametrize(
+    ("role", "sees_link"),
+    [("nominator", False), ("coordinator", False), ("lead", True), ("admin", True)],
+)
+def test_the_menu_links_to_a_new_call_for_leads_and_admins_only(client, people, role, sees_link):
+    client.force_login(people[role])
+    page = client.get(reverse("workflow:home")).content.decode()
+    assert (f'href="{reverse("workflow:call_new")}"' in page) is sees_link

@@ -26,6 +26,9 @@ from ..services.calls import (
     call_save,
 )
 
+#: The new call's page offers this many earlier calls to start from, the newest first.
+EARLIER_CALLS_SHOWN = 30
+
 
 def _blank_draft():
     """A new call with the model's defaults and nothing else."""
@@ -47,7 +50,7 @@ def _emails(draft):
     return dict(get_user_model().objects.filter(pk__in=ids).values_list("pk", "email"))
 
 
-def _setup_page(request, *, call, draft, copied_from=None):
+def _setup_page(request, *, call, draft, copied_from=None, earlier_calls=()):
     """Show ``draft``, or check and save what was posted; a refusal keeps every row typed."""
     creator = request.user if call is None else None
     if request.method == "POST":
@@ -93,6 +96,7 @@ def _setup_page(request, *, call, draft, copied_from=None):
         {
             "call": call,
             "copied_from": copied_from,
+            "earlier_calls": earlier_calls,
             "setup": setup,
             "form": setup.form,
             "action": request.path if call or copied_from is None else reverse("workflow:call_new"),
@@ -104,7 +108,13 @@ def _setup_page(request, *, call, draft, copied_from=None):
 def call_new(request):
     if not may_create_call(request.user):
         raise PermissionDenied
-    return _setup_page(request, call=None, draft=_blank_draft())
+    earlier = Call.objects.all() if request.user.is_staff else request.user.led_calls.all()
+    return _setup_page(
+        request,
+        call=None,
+        draft=_blank_draft(),
+        earlier_calls=earlier.order_by("-opens_at", "pk")[:EARLIER_CALLS_SHOWN],
+    )
 
 
 @login_required
