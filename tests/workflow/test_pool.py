@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from nominations.models import Nomination
+from nominations.models import Invitation, Nomination
 from reviewers.models import Review, ReviewerProfile, Unavailability
 from reviewers.selectors import BLOCKS, THIN, WEAKENS, pool_summary
 
@@ -343,6 +343,44 @@ def test_gaps_are_ranked_by_severity_then_size(call, countries):
     assert [gap.severity for gap in gaps] == [BLOCKS, BLOCKS, BLOCKS, WEAKENS, THIN]
 
 
+def invite(email, *, role="reviewer", country=None, call=None, status="pending", days=7):
+    return Invitation.objects.create(
+        email=email,
+        role=role,
+        country=country,
+        call=call,
+        language="en",
+        status=status,
+        expires_at=timezone.now() + timedelta(days=days),
+        token_hash=email.ljust(64, "0")[:64],
+    )
+
+
+def test_pending_reviewer_invitations_are_counted_beside_the_pool(call, countries, lead):
+    es, lv = countries["ES"], countries["LV"]
+    invite("a@example.org", country=es)
+    invite("b@example.org", country=es, call=call)
+    invite("c@example.org", country=es, call=CallFactory())  # a profile serves every call
+    invite("d@example.org", country=lv)
+    invite("e@example.org", country=lv, days=-1)  # expired, not yet swept
+    invite("f@example.org", country=lv, status="accepted")
+    invite("g@example.org", country=lv, status="declined")
+    invite("h@example.org", role="coordinator", country=lv)
+    invite("i@example.org", role="lead", call=call)
+
+    summary = pool_summary(call=call)
+
+    expected = Counter(
+        i.country.name
+        for i in Invitation.objects.all()
+        if i.role == "reviewer" and i.status == "pending" and i.expires_at > timezone.now()
+    )
+    assert {c.name: c.invited for c in summary.countries if c.invited} == dict(expected)
+    assert dict(expected) == {"Spain": 3, "Latvia": 1}
+    # Invitees are not reviewers yet: nobody counts in the pool.
+    assert (summary.invited, summary.reviewers, summary.free) == (4, 0, 0)
+
+
 # --- who may open it ---------------------------------------------------------------------
 
 
@@ -433,6 +471,7 @@ def test_leads_see_the_gaps_the_tables_and_the_chart_data(client, call, countrie
 
     html = page.content.decode()
     assert '<tr class="own">' not in html
+    assert "Invited, not yet answered" in html
     assert '<script id="pool-capacity-chart" type="application/json">' in html
     assert 'role="img" aria-label=' in html
     assert [gap["text"] for gap in page.context["gaps"]] == [
@@ -485,4 +524,4 @@ def test_queries_do_not_grow_with_the_pool(client, call, countries, theme):
 
     assert ReviewerProfile.objects.count() == 60
     assert counts[0] == counts[1]
-    assert counts[0][0] == 6
+    assert counts[0][0] == 7
