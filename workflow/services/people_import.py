@@ -74,7 +74,7 @@ HEADER_ALIASES = {
 Role = Invitation.Role
 #: Other names a role may be written as, besides its key and its label (translated too).
 ROLE_ALIASES = {
-    Role.REVIEWER: [],
+    Role.REVIEWER: [gettext_lazy("reviewer")],
     Role.COORDINATOR: [gettext_lazy("coordinator")],
     Role.LEAD: [gettext_lazy("Lead"), gettext_lazy("call lead")],
 }
