@@ -113,7 +113,10 @@ def call_new(request):
         request,
         call=None,
         draft=_blank_draft(),
-        earlier_calls=earlier.order_by("-opens_at", "pk")[:EARLIER_CALLS_SHOWN],
+        # Offered on the empty page only, not above a form being filled in.
+        earlier_calls=earlier.order_by("-opens_at", "pk")[:EARLIER_CALLS_SHOWN]
+        if request.method == "GET"
+        else (),
     )
 
 
