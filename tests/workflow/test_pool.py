@@ -455,6 +455,8 @@ def test_coordinators_see_their_country_highlighted_and_no_reviewer_named(
     for person_ in world.values():
         assert person_.email not in html
         assert person_.get_full_name() not in html
+    # Names are on the reviewers' list, which shows a coordinator their own country only.
+    assert reverse("reviewers:country") in html
     # Every country's figures are shown: the pool is shared across borders.
     assert [c.name for c in page.context["summary"].countries] == [
         "France",
@@ -472,6 +474,7 @@ def test_leads_see_the_gaps_the_tables_and_the_chart_data(client, call, countrie
     html = page.content.decode()
     assert '<tr class="own">' not in html
     assert "Invited, not yet answered" in html
+    assert reverse("reviewers:country") not in html  # a lead lists no reviewers by name
     assert '<script id="pool-capacity-chart" type="application/json">' in html
     assert 'role="img" aria-label=' in html
     assert [gap["text"] for gap in page.context["gaps"]] == [

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from nominations.models import Call
 from nominations.permissions import may_lead_call
-from reviewers.selectors import BLOCKS, WEAKENS, pool_summary
+from reviewers.selectors import BLOCKS, WEAKENS, may_list_reviewers, pool_summary
 
 
 def pool_audience(*, user, call):
@@ -86,5 +86,7 @@ def pool(request, call_pk):
             "gaps": gaps,
             "charts": charts,
             "own_countries": own_countries,
+            # Names stay on the reviewers' own list: coordinators see their countries' there.
+            "may_list_reviewers": may_list_reviewers(request.user),
         },
     )
