@@ -7,20 +7,24 @@ again or the same file uploaded again never invites anyone twice.
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from kombu.exceptions import OperationalError
 from openpyxl import Workbook, load_workbook
 
 from nominations.models import Invitation, InvitationImport, InvitationImportRow
 from notifications.models import Message
+from workflow import tasks
 from workflow.services.people import invitation_create
 from workflow.services.people_import import (
     COLUMNS,
     INLINE_ROWS,
+    STALLED_AFTER,
     ImportFileError,
     invitation_import_check,
     invitation_import_confirm,
@@ -503,6 +507,44 @@ def test_a_large_file_goes_through_the_task_and_shows_its_progress(
     assert Invitation.objects.count() == INLINE_ROWS + 1
     page = client.get(reverse("people:import_detail", args=[batch.pk])).content.decode()
     assert '<meta http-equiv="refresh"' not in page
+
+
+def test_a_task_lost_with_the_broker_down_is_resumed_by_the_uploader(
+    client, admin, countries, monkeypatch, django_capture_on_commit_callbacks
+):
+    batch = check(admin, [reviewer_row(f"p{n}@example.org") for n in range(INLINE_ROWS + 1)])
+    client.force_login(admin)
+    detail = reverse("people:import_detail", args=[batch.pk])
+    confirm = reverse("people:import_confirm", args=[batch.pk])
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.invitation_import_run, "delay", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(confirm)
+    assert response.status_code == 302
+    assert client.get(reverse("people:import_progress", args=[batch.pk])).json() == {
+        "status": "running",
+        "done": 0,
+        "total": INLINE_ROWS + 1,
+    }
+    assert "Resume sending" not in client.get(detail).content.decode()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        client.post(confirm)  # too early to call it lost: a second confirm does nothing
+    assert callbacks == []
+
+    InvitationImport.objects.filter(pk=batch.pk).update(
+        confirmed_at=timezone.now() - STALLED_AFTER - timedelta(seconds=1)
+    )
+    assert "Resume sending" in client.get(detail).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(confirm)
+
+    batch.refresh_from_db()
+    assert batch.status == InvitationImport.Status.DONE
+    assert Invitation.objects.count() == INLINE_ROWS + 1
 
 
 def test_a_small_file_is_carried_out_at_once(client, admin, countries):

@@ -20,12 +20,13 @@ import io
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -53,6 +54,8 @@ INLINE_ROWS = 50
 #: The most rows one file may hold, and its largest size: a person's list, not a database.
 MAX_ROWS = 1000
 MAX_BYTES = 2 * 1024 * 1024
+#: A running import with no row done for this long has lost its task and may be resumed.
+STALLED_AFTER = timedelta(minutes=5)
 
 #: The columns of the template, in order, with their headers (in the reader's language).
 COLUMNS = {
@@ -470,15 +473,41 @@ def import_counts(*, batch):
     return counts
 
 
-def invitation_import_confirm(*, batch_id, by):
-    """Carry out an import's valid rows: inline when few, else in a task. Safe twice.
+def import_stalled(*, batch, now=None):
+    """Whether a running import has done no row for ``STALLED_AFTER``: its task was lost
+    (the broker was down when it was queued, say) and it may be resumed."""
+    if batch.status != InvitationImport.Status.RUNNING:
+        return False
+    last = batch.rows.aggregate(last=Max("done_at"))["last"] or batch.confirmed_at
+    return last < (now or timezone.now()) - STALLED_AFTER
 
-    Returns False when the import was already confirmed (nothing more is done).
+
+def _run_queue(batch_id):
+    """Hand the run to a worker once the transaction commits.
+
+    ``robust``: a broker that is down is logged and leaves the import running with
+    nothing done, which ``import_stalled`` then offers to resume; the person's
+    confirmation, already committed, is not turned into an error page.
     """
     from ..tasks import invitation_import_run as run_task
 
+    def invitation_import_queue():  # named: Django logs a robust callback's failure by name
+        run_task.delay(batch_id)
+
+    transaction.on_commit(invitation_import_queue, robust=True)
+
+
+def invitation_import_confirm(*, batch_id, by):
+    """Carry out an import's valid rows: inline when few, else in a task. Safe twice.
+
+    Returns False when the import was already confirmed (nothing more is done), except
+    that a stalled import (``import_stalled``) is queued again: its rows done stay done.
+    """
     with transaction.atomic():
         batch = InvitationImport.objects.select_for_update().get(pk=batch_id)
+        if import_stalled(batch=batch):
+            _run_queue(batch.pk)
+            return True
         if batch.status != InvitationImport.Status.CHECKED:
             return False
         batch.status = InvitationImport.Status.RUNNING
@@ -486,7 +515,7 @@ def invitation_import_confirm(*, batch_id, by):
         batch.save(update_fields=["status", "confirmed_at"])
         large = batch.rows.exclude(planned=Outcome.ERROR).count() > INLINE_ROWS
         if large:
-            run_task.delay_on_commit(batch.pk)
+            _run_queue(batch.pk)
     if not large:
         invitation_import_run(batch_id=batch.pk)
     return True

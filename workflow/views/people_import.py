@@ -29,6 +29,7 @@ from ..services.people_import import (
     ImportFileError,
     Outcome,
     import_counts,
+    import_stalled,
     invitation_import_check,
     invitation_import_confirm,
     may_see_import,
@@ -188,6 +189,7 @@ def import_detail(request, batch_pk):
             and batch.uploaded_by_id == request.user.pk
             and counts["valid"] > 0,
             "earlier": list(same_file_imports(batch=batch)[:5]),
+            "may_resume": batch.uploaded_by_id == request.user.pk and import_stalled(batch=batch),
         },
     )
 
