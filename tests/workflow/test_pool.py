@@ -102,26 +102,34 @@ def world(call, countries):
     return people
 
 
-def expected_countries(call):
-    """The per-country figures counted object by object, without the selector."""
+def expected_places(call):
+    """{profile id: (open reviews in the call, free places, away)}, counted row by row."""
     today = timezone.localdate()
     period_end = today + timedelta(days=call.review_days)
-    profiles = list(ReviewerProfile.objects.all())
-    nominations = list(Nomination.objects.filter(call=call))
-    reviews = list(Review.objects.all())
-
-    def is_away(profile):
-        return any(
+    reviews = list(Review.objects.select_related("nomination"))
+    places = {}
+    for profile in ReviewerProfile.objects.all():
+        away = any(
             v.starts_on <= period_end and v.ends_on >= today
             for v in Unavailability.objects.filter(profile=profile)
         )
-
-    def load(profile):
-        return sum(
+        load = sum(
             1
             for r in reviews
-            if r.reviewer_id == profile.user_id and r.status in OPEN and r.nomination.call == call
+            if r.reviewer_id == profile.user_id
+            and r.status in OPEN
+            and r.nomination.call_id == call.pk
         )
+        places[profile.pk] = (load, 0 if away else max(profile.capacity - load, 0), away)
+    return places
+
+
+def expected_countries(call):
+    """The per-country figures counted object by object, without the selector."""
+    profiles = list(ReviewerProfile.objects.all())
+    nominations = list(Nomination.objects.filter(call=call))
+    reviews = list(Review.objects.all())
+    places = expected_places(call)
 
     free = {}
     figures = {}
@@ -130,12 +138,12 @@ def expected_countries(call):
             continue
         row = figures.setdefault(profile.country.name, Counter())
         row["reviewers"] += 1
-        row["away"] += is_away(profile)
+        load, free_places, away = places[profile.pk]
+        row["away"] += away
         row["capacity"] += profile.capacity
-        row["load"] += load(profile)
-        places = 0 if is_away(profile) else max(profile.capacity - load(profile), 0)
-        row["free"] += places
-        free[profile.country.name] = free.get(profile.country.name, 0) + places
+        row["load"] += load
+        row["free"] += free_places
+        free[profile.country.name] = free.get(profile.country.name, 0) + free_places
     for nomination in nominations:
         if nomination.stage == "draft":
             continue
@@ -229,16 +237,24 @@ def test_themes_count_each_nomination_under_each_of_its_themes(call, world):
     profiles = [p for p in ReviewerProfile.objects.all() if p.is_active]
     nominations = list(Nomination.objects.filter(call=call, stage__in=TO_REVIEW))
 
-    found = {theme.name: (theme.nominations, theme.experts) for theme in summary.themes}
+    places = expected_places(call)
+
+    found = {
+        theme.name: (theme.nominations, theme.experts, theme.expert_free)
+        for theme in summary.themes
+    }
 
     expected = {}
     for theme in {t for n in nominations for t in n.themes.all()} | set(call.themes.all()):
+        experts = [p for p in profiles if theme in p.expertise.all()]
         expected[theme.name] = (
             sum(1 for n in nominations if theme in n.themes.all()),
-            sum(1 for p in profiles if theme in p.expertise.all()),
+            len(experts),
+            sum(places[p.pk][1] for p in experts),
         )
     assert found == expected
-    assert found["Energy poverty"] == (3, 2)
+    # ana (3 free) and luc (4 less 2 open); idle is an expert too, but inactive.
+    assert found["Energy poverty"] == (3, 2, 5)
 
 
 def test_no_gap_when_the_pool_is_ample(call, countries):
