@@ -57,6 +57,8 @@ def _setting_names(model, *, leave_out):
             continue  # a reverse relation: another table's rows
         if field.name in leave_out or field.name in originals:
             continue
+        if not field.editable:
+            continue  # kept by the code that owns it (a search index, a token), not set here
         names.append(field.name)
     return names
 
