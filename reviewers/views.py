@@ -18,7 +18,6 @@ from .forms import OrganisationConflictForm, ProfileForm, UnavailabilityFormSet,
 from .models import Bid, ConflictOfInterest, ReviewerProfile
 from .selectors import (
     PROFILE_ORDERS,
-    calls_over_capacity,
     may_change_country,
     may_edit_profile,
     may_list_reviewers,
@@ -171,7 +170,7 @@ def _profile_page(request, profile):
             initial=ProfileForm.initial_for(profile), themes=themes, country_queryset=countries
         )
         periods = UnavailabilityFormSet(instance=profile, prefix="away")
-    over = calls_over_capacity(user=profile.user, capacity=profile.capacity)
+    open_by_call = open_reviews_by_call(user=profile.user)
     return render(
         request,
         "reviewers/profile.html",
@@ -180,9 +179,11 @@ def _profile_page(request, profile):
             "own": own,
             "form": form,
             "periods": periods,
-            "open_by_call": open_reviews_by_call(user=profile.user),
+            "open_by_call": open_by_call,
             "capacity_notes": [
-                _capacity_note(call, count, profile.capacity, own=own) for call, count in over
+                _capacity_note(call, count, profile.capacity, own=own)
+                for call, count in open_by_call
+                if count >= profile.capacity
             ],
             "changes": profile_changes(profile=profile),
         },

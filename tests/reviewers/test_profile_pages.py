@@ -452,6 +452,34 @@ def test_the_list_costs_the_same_queries_however_many_reviewers(client, admin, c
     assert len(four) == len(one)
 
 
+def test_the_profile_page_costs_the_same_queries_however_much_it_shows(
+    client, call, countries, theme, french
+):
+    profile = french.reviewer_profile
+    client.force_login(french)
+
+    def grow():
+        other = ThemeFactory()
+        Expertise.objects.create(profile=profile, theme=other, level=1)
+        Unavailability.objects.create(
+            profile=profile, starts_on=date(2099, 1, 1), ends_on=date(2099, 1, 2)
+        )
+        ProfileChange.objects.create(profile=profile, changed_by=french, changes=[])
+        open_review(french, call, countries["SE"], theme)
+
+    grow()
+    client.get(OWN)
+    with CaptureQueriesContext(connection) as one:
+        client.get(OWN)
+    grow()
+    grow()
+    with CaptureQueriesContext(connection) as three:
+        response = client.get(OWN)
+
+    assert len(response.context["changes"]) == 3
+    assert len(three) == len(one)
+
+
 # --- the matcher reads the levels ------------------------------------------------------------
 
 
