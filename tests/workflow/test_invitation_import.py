@@ -580,6 +580,19 @@ def test_the_report_gives_each_rows_result(client, admin, countries):
     assert table[3][-1] == "“x” is not a valid email address."
 
 
+def test_the_report_follows_the_readers_spreadsheet_conventions(client, admin, countries):
+    batch = check(admin, [reviewer_row("=cmd@example.org")])
+    client.force_login(admin)
+
+    response = client.get(
+        reverse("people:import_report", args=[batch.pk]), HTTP_ACCEPT_LANGUAGE="sv"
+    )
+
+    header, row = response.content.decode("utf-8-sig").splitlines()
+    assert header.split(";")[1:3] == ["E-post", "namn"]
+    assert row.split(";")[:2] == ["2", "'=cmd@example.org"]
+
+
 # --- the pages -----------------------------------------------------------------------------
 
 
@@ -596,7 +609,14 @@ def test_the_template_comes_in_the_persons_language_and_reads_back(client, coord
     workbook = load_workbook(io.BytesIO(xlsx.content))
     sheet = workbook.worksheets[0]
     assert [cell.value for cell in sheet[1]] == french
-    assert csv_template.content.decode("utf-8-sig").splitlines() == [",".join(french)]
+    # Excel in French reads ";" between columns (a comma is the decimal separator there).
+    assert csv_template.content.decode("utf-8-sig").splitlines() == [";".join(french)]
+    assert (
+        read_rows(content=csv_template.content + b"\r\nann@example.org;;reviewer;SE\r\n")[0][1][
+            "country"
+        ]
+        == "SE"
+    )
     sheet.append(["ann@example.org", "Ann", "Granskare", "SE"])
     filled = io.BytesIO()
     workbook.save(filled)
@@ -604,6 +624,35 @@ def test_the_template_comes_in_the_persons_language_and_reads_back(client, coord
         by=coordinator, content=filled.getvalue(), file_name="filled.xlsx"
     )
     assert planned(batch) == [(2, Outcome.NEW)]
+
+
+def test_the_english_csv_template_is_comma_separated(client, admin):
+    client.force_login(admin)
+
+    response = client.get(reverse("people:import_template", args=["csv"]))
+
+    assert response.content.decode("utf-8-sig") == (
+        "Email,name,role,country code,call,language,organisation,expertise themes\r\n"
+    )
+
+
+def test_the_templates_lists_show_what_the_person_may_give(client, lead, admin, call, other_call):
+    lists = {}
+    for person in (lead, admin):
+        client.force_login(person)
+        response = client.get(reverse("people:import_template", args=["xlsx"]))
+        sheet = load_workbook(io.BytesIO(response.content)).worksheets[1]
+        lists[person.username] = {
+            column[0].value: [cell.value for cell in column[1:] if cell.value]
+            for column in sheet.iter_cols()
+        }
+
+    assert lists["lead"]["role"] == ["Reviewer"]
+    assert lists["lead"]["call"] == [f"{call.pk}: Inclusive cities"]
+    assert lists["admin"]["role"] == ["Lead of a call", "National coordinator", "Reviewer"]
+    assert sorted(lists["admin"]["call"]) == sorted(
+        [f"{call.pk}: Inclusive cities", f"{other_call.pk}: Rural futures"]
+    )
 
 
 def test_uploading_shows_the_preview(client, coordinator, countries):

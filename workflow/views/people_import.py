@@ -6,6 +6,7 @@ import is seen by its uploader and by admins only (404 for anyone else), and con
 its uploader only: the invitations are theirs.
 """
 
+import csv
 import io
 
 from django import forms
@@ -14,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from nominations.models import Call, Country, Invitation, InvitationImport, Theme
 from nominations.permissions import may_invite_anyone
 
-from ..exports import as_csv
+from ..exports import _safe_cell
 from ..services.people_import import (
     COLUMNS,
     MAX_BYTES,
@@ -140,12 +141,24 @@ def _template_xlsx(user):
     for index, (header, values) in enumerate(_template_lists(user), start=1):
         lists.cell(row=1, column=index, value=str(header)).font = Font(bold=True)
         for number, value in enumerate(values, start=2):
-            # Names typed by admins go in as text, never as a formula.
-            lists.cell(row=number, column=index, value=str(value).lstrip("=+-@"))
+            lists.cell(row=number, column=index, value=_safe_cell(str(value)))
         lists.column_dimensions[lists.cell(row=1, column=index).column_letter].width = 30
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _csv_for_reader(headers, rows=()):
+    """CSV as the person's spreadsheet program opens it: a byte order mark for UTF-8, ";"
+    between columns where the decimal separator is a comma (Excel's list separator there),
+    and text that a spreadsheet would run as a formula kept as text."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    delimiter = ";" if formats.get_format("DECIMAL_SEPARATOR") == "," else ","
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(headers)
+    writer.writerows([_safe_cell(value) for value in row] for row in rows)
+    return out.getvalue().encode()
 
 
 @require_GET
@@ -158,7 +171,7 @@ def import_template(request, file_format):
         response = HttpResponse(_template_xlsx(user), content_type=XLSX_TYPE)
     else:
         response = HttpResponse(
-            as_csv(template_headers(), []), content_type="text/csv; charset=utf-8"
+            _csv_for_reader(template_headers()), content_type="text/csv; charset=utf-8"
         )
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
@@ -228,7 +241,7 @@ def import_report(request, batch_pk):
     batch = _batch(request, batch_pk)
     headers, rows = report_table(batch=batch)
     stamp = timezone.localtime(batch.created_at).strftime("%Y%m%d-%H%M")
-    response = HttpResponse(as_csv(headers, rows), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(_csv_for_reader(headers, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="nomflow-invitations-report-{batch.pk}-{stamp}.csv"'
     )
