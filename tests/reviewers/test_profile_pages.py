@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -10,7 +11,7 @@ from django.urls import reverse
 from nominations.models import Nomination
 from reviewers.models import Expertise, ProfileChange, Review, Unavailability, expertise_set
 from reviewers.selectors import _matching_rows, _matching_sql, matching_inputs
-from reviewers.services import reviews_assign
+from reviewers.services import profile_update, reviews_assign
 
 from ..factories import NominationFactory, ReviewerFactory, ThemeFactory, UserFactory
 
@@ -389,6 +390,27 @@ def test_a_move_into_the_country_of_a_nomination_under_review_is_refused(
     assert french.reviewer_profile.country == countries["FR"]
     assert french.reviewer_profile.organisation != "Typed"
     assert 'value="Typed"' in response.content.decode()
+
+
+def test_the_service_refuses_a_reviewer_moving_themself(french, countries):
+    profile = french.reviewer_profile
+
+    with pytest.raises(PermissionDenied):
+        profile_update(
+            profile=profile,
+            by=french,
+            organisation=profile.organisation,
+            languages=profile.languages,
+            capacity=profile.capacity,
+            is_active=True,
+            expertise={},
+            unavailable=[],
+            country=countries["ES"],
+        )
+
+    profile.refresh_from_db()
+    assert profile.country == countries["FR"]
+    assert not ProfileChange.objects.exists()
 
 
 # --- the country list ------------------------------------------------------------------------
