@@ -306,6 +306,15 @@ def test_each_kind_of_row_error_is_found(admin, countries, call, theme):
     ]
 
 
+def test_overlong_cells_are_row_errors_and_kept_as_written(admin, countries):
+    address = "a" * 300 + "@example.org"
+
+    batch = check(admin, [reviewer_row(address, language="english, please")])
+
+    assert errors(batch) == {2: ["bad_email", "unknown_language"]}
+    assert batch.rows.get().cells["email"] == address
+
+
 def test_row_errors_are_stored_as_codes_and_worded_in_the_readers_language(admin, countries):
     batch = check(admin, [reviewer_row("", name="No Address")])
     (error,) = batch.rows.get().errors

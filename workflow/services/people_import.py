@@ -286,7 +286,8 @@ def _error(code, **params):
 def _check_row(values, lookups, *, by):
     """(the row's fields, its errors) from its cells, without the database's state."""
     fields = {
-        "email": email_normalise(values["email"]),
+        # As long as an address may be; a longer cell is not one (and is kept in ``cells``).
+        "email": email_normalise(values["email"])[:254],
         "name": values["name"][:200],
         "role": "",
         "country": None,
@@ -326,8 +327,10 @@ def _check_row(values, lookups, *, by):
         else:
             errors.append(_error("unknown_call", value=call_text))
     if values["language"]:
-        fields["language"] = values["language"].strip().lower()
-        if fields["language"] not in lookups.languages:
+        language = values["language"].strip().lower()
+        if language in lookups.languages:
+            fields["language"] = language
+        else:
             errors.append(_error("unknown_language", value=values["language"]))
     for name in filter(None, (n.strip() for n in values["themes"].split(THEME_SEPARATOR))):
         theme = lookups.themes.get(_normal(name))
