@@ -87,7 +87,14 @@ class ProfileForm(forms.Form):
     only to those who may move a reviewer to another country, adds the country field.
     """
 
-    organisation = forms.CharField(label=_("Organisation"), max_length=200)
+    organisation = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        required=False,
+        # The matcher keeps reviewers off their organisation's nominations; a blank one
+        # is no organisation, where a made-up name ("independent") could match another.
+        help_text=_("Where you work. Leave it empty if you work independently."),
+    )
     languages = forms.MultipleChoiceField(
         label=_("Languages you read"),
         choices=settings.LANGUAGES,

@@ -292,6 +292,16 @@ def test_no_language_or_a_wrong_code_is_refused(client, french):
     assert profile.languages == ["en", "fr"]
 
 
+def test_an_independent_reviewer_leaves_the_organisation_empty(client, french):
+    client.force_login(french)
+
+    response = client.post(OWN, form_data(french.reviewer_profile, organisation="  "))
+
+    assert response.status_code == 302
+    french.reviewer_profile.refresh_from_db()
+    assert french.reviewer_profile.organisation == ""
+
+
 def test_a_reviewer_cannot_change_their_own_country(client, french, countries):
     client.force_login(french)
 
