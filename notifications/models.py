@@ -28,6 +28,7 @@ class Message(models.Model):
         PRACTICE_PUBLISHED = "practice_published", _("Published in the knowledge hub")
         INVITATION = "invitation", _("An invitation to take a role")
         INVITATION_REMINDER = "invitation_reminder", _("An invitation about to expire")
+        EXPORT_READY = "export_ready", _("Your export is ready")
 
     #: Always emailed, whatever the person's preferences: someone must act, or a decision was made.
     ESSENTIAL_KINDS = frozenset(
