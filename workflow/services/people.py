@@ -31,12 +31,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from nominations.accounts import user_display
-from nominations.models import Invitation
+from nominations.models import Invitation, InvitationImportRow, Theme
 from nominations.permissions import coordinates_country, leads_call, may_invite
 from nominations.translation import texts_by_language
 from notifications.models import Message, Preference
 from notifications.services import language_for, notify_address
-from reviewers.models import ReviewerProfile
+from reviewers.models import Expertise, ReviewerProfile, expertise_set
 
 Role = Invitation.Role
 Status = Invitation.Status
@@ -46,7 +46,7 @@ class InvitationError(ValidationError):
     """An invitation cannot be made or used as asked; the message, translated, says why.
 
     ``code`` names the reason: ``email``, ``role``, ``place``, ``forbidden``, ``has_role``,
-    ``language``, ``closed``, ``expired``, ``other_address``.
+    ``deactivated``, ``language``, ``closed``, ``expired``, ``other_address``.
     """
 
     def __str__(self):
@@ -74,6 +74,49 @@ def account_for_email(email):
         .order_by("pk")
         .first()
     )
+
+
+def is_deactivated(account):
+    """Whether ``account`` exists but may not sign in: its owner could never accept."""
+    return account is not None and not account.is_active
+
+
+def deactivated_error():
+    return InvitationError(
+        _(
+            "This address belongs to an account that has been deactivated; ask an "
+            "administrator to reactivate it."
+        ),
+        code="deactivated",
+    )
+
+
+def deactivated_addresses(emails):
+    """Which of ``emails`` (normalised) belong to a deactivated account, as a set."""
+    emails = {email_normalise(email) for email in emails}
+    if not emails:
+        return set()
+    User = get_user_model()
+    found = {
+        email_normalise(email)
+        for email in User.objects.filter(is_active=False, email__in=emails).values_list(
+            "email", flat=True
+        )
+    }
+    found |= {
+        email_normalise(email)
+        for email in EmailAddress.objects.filter(
+            user__is_active=False, email__in=emails, verified=True
+        ).values_list("email", flat=True)
+    }
+    # An address an active account holds is that account's: it may accept.
+    active = {
+        email_normalise(email)
+        for email in User.objects.filter(is_active=True, email__in=found).values_list(
+            "email", flat=True
+        )
+    }
+    return found - active
 
 
 def holds_role(*, user, role, country=None, call=None):
@@ -132,6 +175,8 @@ def invitation_create(*, by, email, role, country=None, call=None, language=None
     if not may_invite(user=by, role=role, country=country, call=call):
         raise InvitationError(_("You may not give this role."), code="forbidden")
     account = account_for_email(email)
+    if is_deactivated(account):
+        raise deactivated_error()
     if account is not None and holds_role(user=account, role=role, country=country, call=call):
         raise InvitationError(
             _("%(email)s has this role already."), code="has_role", params={"email": email}
@@ -243,13 +288,37 @@ def address_matches(*, user, email):
     )
 
 
-def invitation_accept(*, invitation, user, organisation=""):
+def invitation_imported_row(*, invitation):
+    """The spreadsheet row that asked for ``invitation`` (the latest, if uploaded twice).
+
+    It holds what the uploader knew of the invitee: name, organisation, expertise themes.
+    None when the invitation was made one at a time.
+    """
+    return (
+        InvitationImportRow.objects.filter(invitation_id=invitation.pk)
+        .order_by("-batch__created_at", "-pk")
+        .first()
+    )
+
+
+def split_name(name):
+    """A name as one cell ("Anna Maria Berg") as (first names, last name), to prefill."""
+    parts = (name or "").split()
+    if len(parts) < 2:
+        return " ".join(parts), ""
+    return " ".join(parts[:-1]), parts[-1]
+
+
+def invitation_accept(*, invitation, user, organisation=None):
     """``user`` (whose address it was sent to) takes the role; the invitation is used up.
 
     A reviewer invitation gives the person a reviewer profile from the invitation's
     country, working at ``organisation``, reading the invitation's language, unless they
-    have one already. Raises ``InvitationError`` if it is no longer open or was sent to
-    another address. Returns the invitation.
+    have one already. A profile made here takes what the spreadsheet row that asked for
+    the invitation says (``invitation_imported_row``): its organisation when
+    ``organisation`` is None, and its expertise themes at the level "experienced"; an
+    existing profile is never changed. Raises ``InvitationError`` if it is no longer open
+    or was sent to another address. Returns the invitation.
     """
     now = timezone.now()
     with transaction.atomic():
@@ -265,7 +334,10 @@ def invitation_accept(*, invitation, user, organisation=""):
         elif invitation.role == Role.COORDINATOR:
             invitation.country.coordinators.add(user)
         else:
-            ReviewerProfile.objects.get_or_create(
+            row = invitation_imported_row(invitation=invitation)
+            if organisation is None:
+                organisation = row.organisation if row else ""
+            profile, created = ReviewerProfile.objects.get_or_create(
                 user=user,
                 defaults={
                     "country": invitation.country,
@@ -273,6 +345,12 @@ def invitation_accept(*, invitation, user, organisation=""):
                     "languages": [invitation.language],
                 },
             )
+            if created and row is not None and row.theme_ids:
+                expertise_set(
+                    profile,
+                    Theme.objects.filter(pk__in=row.theme_ids),
+                    level=Expertise.Level.EXPERIENCED,
+                )
         invitation.status = Status.ACCEPTED
         invitation.accepted_by = user
         invitation.closed_at = now
@@ -281,7 +359,7 @@ def invitation_accept(*, invitation, user, organisation=""):
 
 
 def invitation_accept_new_account(
-    *, invitation, first_name, last_name, password, language, organisation=""
+    *, invitation, first_name, last_name, password, language, organisation=None
 ):
     """Make the invitee's account with the invited address, verified, and accept with it.
 
@@ -344,6 +422,8 @@ def invitation_resend(*, invitation, by):
         invitation = _locked(invitation)
         _manage_check(invitation, by)
         _open_check(invitation, now=now)
+        if is_deactivated(account_for_email(invitation.email)):
+            raise deactivated_error()
         nonce = _new_link(invitation, now=now)
         invitation.resent_at = now
         invitation.reminded_at = None

@@ -47,6 +47,7 @@ from .people import (
     email_normalise,
     holds_role,
     invitation_create,
+    is_deactivated,
 )
 
 #: Files with more valid rows than this are carried out by a Celery task, with progress.
@@ -384,6 +385,8 @@ def rows_plan(rows):
         account = accounts[row.email]
         if key in seen:
             row.errors = [_error("duplicate", number=seen[key])]
+        elif is_deactivated(account):
+            row.errors = [_error("deactivated")]
         elif account is not None and holds_role(
             user=account, role=row.role, country=row.country, call=row.call
         ):
@@ -426,6 +429,10 @@ def row_error_text(error):
         ),
         "duplicate": _("The same invitation as row %(number)d."),
         "has_role": _("This person has the role “%(role)s” already."),
+        "deactivated": _(
+            "This address belongs to an account that has been deactivated; ask an "
+            "administrator to reactivate it."
+        ),
     }
     if error["code"] == "message":
         return params.get("text", "")

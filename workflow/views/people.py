@@ -24,13 +24,17 @@ from ..services.people import (
     InvitationError,
     account_for_email,
     address_matches,
+    deactivated_addresses,
     holds_role,
     invitation_accept,
     invitation_accept_new_account,
     invitation_create,
     invitation_decline,
+    invitation_imported_row,
     invitation_resend,
     invitation_withdraw,
+    is_deactivated,
+    split_name,
     token_hash_for,
 )
 
@@ -82,6 +86,15 @@ def invitations(request):
     page = Paginator(shown.order_by("-created_at", "-pk"), INVITATIONS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    # A pending invitation whose address belongs to a deactivated account cannot be
+    # accepted (its owner cannot sign in): shown as blocked, and not resent.
+    blocked = deactivated_addresses(
+        i.email for i in page.object_list if i.status == Invitation.Status.PENDING
+    )
+    for invitation in page.object_list:
+        invitation.blocked = (
+            invitation.status == Invitation.Status.PENDING and invitation.email in blocked
+        )
     return render(
         request,
         "people/invitations.html",
@@ -94,6 +107,8 @@ def invitations(request):
             ],
             "total": sum(counts.values()),
             "now": timezone.now(),
+            # Whoever may invite may import too; the flag keeps the rule in one place.
+            "may_import": may_invite_anyone(request.user),
         },
     )
 
@@ -172,21 +187,33 @@ def invitation_respond(request, token):
     if user.is_authenticated and not address_matches(user=user, email=invitation.email):
         return render(request, "people/invitation_other_address.html", context, status=403)
     account = user if user.is_authenticated else account_for_email(invitation.email)
+    if is_deactivated(account):
+        # Signing in is impossible: say so rather than send them to the sign-in page.
+        return render(request, "people/invitation_blocked.html", context)
     needs_organisation = invitation.role == Invitation.Role.REVIEWER and (
         account is None or not holds_role(user=account, role=invitation.role)
     )
+    # What the spreadsheet that asked for it knew of them, to fill in (they may correct it).
+    row = invitation_imported_row(invitation=invitation)
+    prefill = {}
+    if row is not None:
+        prefill["first_name"], prefill["last_name"] = split_name(row.name)
+        if needs_organisation:
+            prefill["organisation"] = row.organisation
     action = request.POST.get("action") if request.method == "POST" else None
     decline_form = DeclineForm(request.POST if action == "decline" else None)
     if user.is_authenticated:
         accept_form = AcceptForm(
-            request.POST if action == "accept" else None, needs_organisation=needs_organisation
+            request.POST if action == "accept" else None,
+            needs_organisation=needs_organisation,
+            initial={"organisation": prefill.get("organisation", "")},
         )
     elif account is None:
         accept_form = NewAccountForm(
             request.POST if action == "accept" else None,
             needs_organisation=needs_organisation,
             email=invitation.email,
-            initial={"language": invitation.language},
+            initial={"language": invitation.language, **prefill},
         )
     else:
         accept_form = None  # an account exists: sign in first
@@ -199,7 +226,7 @@ def invitation_respond(request, token):
             data = accept_form.cleaned_data
             if user.is_authenticated:
                 invitation_accept(
-                    invitation=invitation, user=user, organisation=data.get("organisation", "")
+                    invitation=invitation, user=user, organisation=data.get("organisation")
                 )
             else:
                 user = invitation_accept_new_account(
@@ -208,7 +235,7 @@ def invitation_respond(request, token):
                     last_name=data["last_name"],
                     password=data["password1"],
                     language=data["language"],
-                    organisation=data.get("organisation", ""),
+                    organisation=data.get("organisation"),
                 )
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(
