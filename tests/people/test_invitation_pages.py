@@ -351,3 +351,12 @@ def test_the_menu_links_to_invitations_for_those_who_invite(client, people, who,
     client.force_login(people[who])
     content = client.get(reverse("workflow:home")).content.decode()
     assert (f'href="{reverse("people:invitations")}"' in content) == shown
+
+
+@pytest.mark.parametrize("who", ["admin", "coordinator", "lead"])
+def test_the_invitations_page_links_to_inviting_from_a_spreadsheet(client, people, who):
+    client.force_login(people[who])
+
+    page = client.get(reverse("people:invitations")).content.decode()
+
+    assert f'href="{reverse("people:import")}"' in page

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from ..factories import CallFactory
+from ..factories import CallFactory, UserFactory
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -40,3 +40,31 @@ def test_people_who_lead_no_call_see_no_call_links(client, call, coordinator):
 
     assert reverse("workflow:board", args=[call.pk]) not in page
     assert reverse("workflow:led_calls") not in page
+
+
+#: The people pages in the menu, and who finds each one there.
+PEOPLE_LINKS = {
+    "people:invitations": {"coordinator", "lead", "admin"},
+    "workflow:call_new": {"lead", "admin"},
+    "reviewers:country": {"coordinator", "admin"},
+    "reviewers:profile": {"reviewer"},
+}
+
+
+@pytest.mark.parametrize("role", ["nominator", "reviewer", "coordinator", "lead", "admin"])
+def test_the_menu_links_each_role_to_exactly_its_people_pages(
+    client, call, nominator, coordinator, lead, reviewers, role
+):
+    people = {
+        "nominator": nominator,
+        "reviewer": reviewers[0],
+        "coordinator": coordinator,
+        "lead": lead,
+        "admin": UserFactory(username="admin", is_staff=True),
+    }
+    client.force_login(people[role])
+
+    page = client.get(reverse("workflow:home")).content.decode()
+
+    shown = {name for name in PEOPLE_LINKS if f'href="{reverse(name)}"' in page}
+    assert shown == {name for name, roles in PEOPLE_LINKS.items() if role in roles}
