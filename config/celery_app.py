@@ -34,8 +34,9 @@ def close_unusable_database_connections(task=None, **kwargs):
 
 @task_postrun.connect
 def record_task_ran(task=None, state=None, **kwargs):
-    """What /health/deep/ reads to tell that beat and the workers are alive."""
+    """What /health/deep/ reads to tell that beat and the workers are alive (written at
+    most every few seconds per task and process, not after each of many sends)."""
     if state == "SUCCESS" and task is not None and not task.request.is_eager:
-        from config.health import task_ran_record
+        from config.health import task_ran_note
 
-        task_ran_record(task.name)
+        task_ran_note(task.name)

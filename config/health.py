@@ -13,6 +13,7 @@ outbox is not backing up.
 import dataclasses
 import datetime
 import hmac
+import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -37,8 +38,28 @@ def task_ran_key(task_name):
 
 
 def task_ran_record(task_name, *, now=None):
-    """Called after each task a worker runs (config/celery_app.py)."""
+    """Write down that ``task_name`` ran (at ``now``) where the deep check reads it."""
     cache.set(task_ran_key(task_name), (now or timezone.now()).isoformat(), timeout=None)
+
+
+#: A worker process writes a task's run down at most this often. The deep check allows
+#: SWEEP_STALE_AFTER (minutes): writing after every one of hundreds of sends a second cost a
+#: cache round trip each and told it nothing more.
+TASK_RAN_RECORD_SECONDS = 10
+
+_task_ran_recorded = {}
+
+
+def task_ran_note(task_name):
+    """Called after each task a worker runs (config/celery_app.py): records the run unless
+    this process recorded one of the same task within TASK_RAN_RECORD_SECONDS."""
+    now = time.monotonic()
+    last = _task_ran_recorded.get(task_name)
+    if last is not None and now - last < TASK_RAN_RECORD_SECONDS:
+        return False
+    task_ran_record(task_name)
+    _task_ran_recorded[task_name] = now
+    return True
 
 
 @dataclasses.dataclass

@@ -29,7 +29,15 @@ CELERY_TIMEZONE = "Europe/Brussels"
 # to be safe to run twice (they re-read the database first).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker takes this many tasks per pool process (the running ones included), so a process
+# starts its next task as soon as one ends instead of idling through the broker's round trips:
+# with 1, a process sending one email a task sat idle about a quarter of the time
+# (docs/benchmarks.md). With acks_late a task taken but not yet run is acknowledged only once
+# run: a warm shutdown hands it back at once; a worker killed outright (SIGKILL, a lost
+# machine) leaves it to Redis's visibility timeout, and its email to the every-minute sweep.
+# Tasks still go only to an idle pool process (-O fair, Celery's default), never queue behind
+# a long one (a reminder sweep).
+CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("CELERY_WORKER_PREFETCH_MULTIPLIER", default=4)
 # If the worker loses the broker mid-task, the task runs to its end and is redelivered
 # later; the redelivery finds the message sent and does nothing. Cancelling it instead
 # could stop a send after the provider took the email but before the row said so.

@@ -6,7 +6,15 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
-from config.health import SWEEP_TASK, Database, NodeHealthView, task_ran_record
+from config import health
+from config.health import (
+    SWEEP_TASK,
+    Database,
+    NodeHealthView,
+    task_ran_key,
+    task_ran_note,
+    task_ran_record,
+)
 from notifications.models import Message
 
 from ..factories import UserFactory
@@ -112,3 +120,22 @@ def test_the_deep_check_names_a_stale_sweep_and_an_outbox_backlog(client, settin
     Message.objects.update(status=Message.Status.SENT)
     body = client.get("/health/deep/", **JSON).json()
     assert (body["BeatSweep()"], body["OutboxBacklog()"]) == ("OK", "OK")
+
+
+def test_a_worker_process_writes_a_task_run_down_at_most_every_few_seconds(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(health.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(health, "_task_ran_recorded", {})
+    cache.clear()
+
+    assert task_ran_note("notifications.tasks.send_message") is True
+    assert cache.get(task_ran_key("notifications.tasks.send_message")) is not None
+    cache.clear()
+    clock[0] += health.TASK_RAN_RECORD_SECONDS - 1
+    assert task_ran_note("notifications.tasks.send_message") is False
+    assert cache.get(task_ran_key("notifications.tasks.send_message")) is None
+    # Each task counts for itself: the sweep is recorded however busy the sends are.
+    assert task_ran_note(SWEEP_TASK) is True
+    clock[0] += 1
+    assert task_ran_note("notifications.tasks.send_message") is True
+    assert cache.get(task_ran_key("notifications.tasks.send_message")) is not None

@@ -311,10 +311,11 @@ def database_url():
 
 
 class CeleryWorker:
-    def __init__(self, *, name, env, log_path):
+    def __init__(self, *, name, env, log_path, pool="solo"):
         self.name = name
         self.env = env
         self.log_path = log_path
+        self.pool = pool
         self.process = None
 
     def start(self, *, timeout=45):
@@ -326,7 +327,7 @@ class CeleryWorker:
                     "-A",
                     "config",
                     "worker",
-                    "--pool=solo",
+                    f"--pool={self.pool}",
                     "--concurrency=1",
                     "-Q",
                     "celery",
@@ -381,8 +382,9 @@ class CeleryWorker:
         return found and found.group(1)
 
     def kill(self):
-        """SIGKILL: no warm shutdown, no acknowledgement, no rollback from the worker."""
-        os.kill(self.process.pid, signal.SIGKILL)
+        """SIGKILL: no warm shutdown, no acknowledgement, no rollback from the worker (nor
+        from its pool processes, which share its process group)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def stop(self):
@@ -391,7 +393,9 @@ class CeleryWorker:
 
 @pytest.fixture
 def start_worker(private_redis, smtp_sink, tmp_path):
-    """Start a real Celery worker on the test database, the private Redis and the sink."""
+    """Start a real Celery worker on the test database, the private Redis and the sink:
+    ``start_worker()`` runs tasks in the worker's own process (``--pool=solo``),
+    ``start_worker(pool="prefork")`` in one pool process, as production does."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -405,11 +409,12 @@ def start_worker(private_redis, smtp_sink, tmp_path):
     }
     workers = []
 
-    def start():
+    def start(*, pool="solo"):
         worker = CeleryWorker(
             name=f"worker{len(workers) + 1}",
             env=env,
             log_path=tmp_path / f"worker{len(workers) + 1}.log",
+            pool=pool,
         )
         workers.append(worker)
         return worker.start()

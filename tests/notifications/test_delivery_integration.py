@@ -217,8 +217,9 @@ def test_a_worker_killed_in_the_middle_of_a_send_leaves_the_message_to_be_sent_o
     held.refresh_from_db()
     assert (held.status, held.attempts, held.sent_at) == (Message.Status.PENDING, 0, None)
     assert smtp_sink.accepted() == []
-    # acks_late: Redis keeps the task as delivered but unacknowledged; with a prefetch of
-    # one, it is the only task the worker had taken.
+    # acks_late: Redis keeps the task as delivered but unacknowledged. A solo worker runs
+    # each task as it takes it, so it is the only one this worker had taken (a prefork
+    # worker takes a few ahead: test_sending_integration.py kills one of those).
     redis_client = private_redis.client()
     [(task_name, args, lost_task_id)] = unacknowledged_tasks(redis_client)
     assert (task_name, args) == ("notifications.tasks.send_message", [held.pk])

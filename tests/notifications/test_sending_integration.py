@@ -112,3 +112,54 @@ def test_a_batch_whose_worker_dies_mid_send_leaves_the_rest_pending_each_sent_on
     received = smtp_sink.still(4, for_seconds=QUIET)
     assert_each_message_emailed_once(received)
     assert set(Message.objects.values_list("status", "attempts")) == {(Message.Status.SENT, 1)}
+
+
+def test_sends_a_killed_worker_had_taken_ahead_wait_for_the_sweep_and_go_out_once(
+    smtp_sink, smtp_settings, private_redis, real_broker, start_worker
+):
+    """A prefork worker takes tasks ahead of the ones it runs (its prefetch), so that a pool
+    process never waits for the broker between two sends. Killed outright, it leaves them
+    unacknowledged until Redis's visibility timeout; the every-minute sweep sends them."""
+    redis_client = private_redis.client()
+    smtp_sink.hold_next_message()
+    first = start_worker(pool="prefork")
+    messages = messages_written(4)  # a task each (fewer than EMAIL_SEND_BATCH_MIN)
+
+    assert smtp_sink.holding.wait(WAIT), "the worker never reached the sink"
+    held = Message.objects.get(idempotency_key=smtp_sink.held.key)
+    # Its one pool process is inside the first send; the worker has taken the other three.
+    taken = wait_until(
+        lambda: len(tasks := unacknowledged_tasks(redis_client)) == 4 and tasks,
+        timeout=WAIT,
+        what="the worker to take the four tasks",
+    )
+    first.kill()
+
+    wait_until(
+        lambda: row_lock_released(held),
+        timeout=WAIT,
+        what="PostgreSQL to end the killed worker's transaction",
+    )
+    assert set(Message.objects.values_list("status", "attempts")) == {(Message.Status.PENDING, 0)}
+    assert sorted((name, args) for name, args, _id in taken) == [
+        ("notifications.tasks.send_message", [message.pk]) for message in messages
+    ]
+
+    smtp_sink.release()
+    second = start_worker()
+    assert smtp_sink.still(0, for_seconds=QUIET) == []  # nothing was left on the queue
+    sweep_messages.delay()  # what beat queues every minute
+    smtp_sink.wait_for_count(4, timeout=WAIT)
+    second.wait_for_log(SWEEP_SENT.format(count=4), timeout=WAIT)
+    second.stop()
+
+    # An hour later Redis hands the four tasks to a worker again: each finds its message sent.
+    let_the_visibility_timeout_pass(redis_client, real_broker)
+    third = start_worker()
+    for _name, _args, task_id in taken:
+        third.wait_for_task(f"notifications.tasks.send_message[{task_id}]", timeout=WAIT)
+        assert third.result_of(task_id) == "None"
+    assert unacknowledged_tasks(redis_client) == []
+    received = smtp_sink.still(4, for_seconds=QUIET)
+    assert_each_message_emailed_once(received)
+    assert set(Message.objects.values_list("status", "attempts")) == {(Message.Status.SENT, 1)}
