@@ -125,7 +125,7 @@ def profile_edit(request, pk):
     """A reviewer's profile as their coordinator (or an admin) corrects it."""
     profile = get_object_or_404(ReviewerProfile.objects.select_related("user", "country"), pk=pk)
     if not may_edit_profile(user=request.user, profile=profile):
-        raise PermissionDenied
+        raise Http404  # nobody learns who is a reviewer from a page they may not open
     return _profile_page(request, profile)
 
 

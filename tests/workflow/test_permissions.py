@@ -24,6 +24,7 @@ from workflow.services import (
     review_submit,
     selection_decide,
 )
+from workflow.services.people_import import invitation_import_check
 
 from ..factories import CallFactory, CriterionFactory, NominationFactory, UserFactory
 from .helpers import full_scores, open_task, open_tasks
@@ -655,3 +656,63 @@ def test_nominations_i_follow_lists_exactly_what_each_role_may_see(client, world
     assert nomination_url("detail", n["review"]) not in followed[world.reviewer_a.username]
     assert nomination_url("detail", n["review"]) in followed[world.reviewer_c.username]
     assert followed == expected
+
+
+# --- pages about one call, one reviewer or one import -------------------------------------
+
+
+def people_pages(world, batch):
+    """The pages about one object from setting up calls and people, by name."""
+    call = world.nominations["draft"].call
+    profile = world.users["reviewer-fr"].reviewer_profile
+    return {
+        "pool": reverse("workflow:pool", args=[call.pk]),
+        "call edit": reverse("workflow:call_edit", args=[call.pk]),
+        "call copy": reverse("workflow:call_copy", args=[call.pk]),
+        "call preview": reverse("workflow:call_preview", args=[call.pk]),
+        "reviewer profile": reverse("reviewers:profile_edit", args=[profile.pk]),
+        "import": reverse("people:import_detail", args=[batch.pk]),
+        "import report": reverse("people:import_report", args=[batch.pk]),
+    }
+
+
+#: Who opens each page (by user name); everyone else gets 404, not 403.
+PEOPLE_PAGE_READERS = {
+    # The pool names nobody: every coordinator sees its counts, with their countries marked.
+    "pool": {"coordinator-se", "coordinator-fr", "lead", "admin"},
+    "call edit": {"lead", "admin"},
+    "call copy": {"lead", "admin"},
+    "call preview": {"lead", "admin"},
+    "reviewer profile": {"reviewer-fr", "coordinator-fr", "admin"},
+    "import": {"coordinator-se", "admin"},
+    "import report": {"coordinator-se", "admin"},
+}
+
+
+@pytest.fixture
+def batch(world):
+    content = b"email,role,country code\nnew@example.org,reviewer,SE\n"
+    return invitation_import_check(by=world.coordinator, content=content, file_name="a.csv")
+
+
+@pytest.mark.parametrize("page", PEOPLE_PAGE_READERS)
+def test_a_page_about_one_call_reviewer_or_import_is_404_to_everyone_who_may_not_see_it(
+    client, world, batch, page
+):
+    url = people_pages(world, batch)[page]
+
+    answers = {name: get_as(client, user, url).status_code for name, user in world.users.items()}
+
+    assert answers == {
+        name: 200 if name in PEOPLE_PAGE_READERS[page] else 404 for name in world.users
+    }
+
+
+@pytest.mark.parametrize("page", PEOPLE_PAGE_READERS)
+def test_anonymous_visitor_is_sent_to_sign_in_from_every_people_page(client, world, batch, page):
+    url = people_pages(world, batch)[page]
+
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"

@@ -427,9 +427,9 @@ def person(role, *, call, countries):
 @pytest.mark.parametrize(
     ("role", "status"),
     [
-        ("nominator", 403),
-        ("reviewer", 403),
-        ("other_lead", 403),
+        ("nominator", 404),
+        ("reviewer", 404),
+        ("other_lead", 404),
         ("coordinator", 200),
         ("coordinator_elsewhere", 200),
         ("lead", 200),

@@ -1,11 +1,16 @@
 """Setting up a call: the guided page to create or edit one, a copy of an earlier call to
-start from, and a preview of the call as nominators will see it."""
+start from, and a preview of the call as nominators will see it.
+
+The pages about one call answer 404 to whoever may not lead it, as the selection board
+does; the new call's page, about no call, answers 403 to whoever may not create one.
+"""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -124,7 +129,7 @@ def call_new(request):
 def call_edit(request, call_pk):
     call = get_object_or_404(Call, pk=call_pk)
     if not may_lead_call(user=request.user, call=call):
-        raise PermissionDenied
+        raise Http404
     draft = call_draft(call=call) if request.method == "GET" else None
     return _setup_page(request, call=call, draft=draft)
 
@@ -134,7 +139,9 @@ def call_edit(request, call_pk):
 def call_copy(request, call_pk):
     """A new call's page filled in from an earlier call; nothing is saved until it is sent."""
     source = get_object_or_404(Call, pk=call_pk)
-    if not (may_create_call(request.user) and may_lead_call(user=request.user, call=source)):
+    if not may_lead_call(user=request.user, call=source):
+        raise Http404
+    if not may_create_call(request.user):
         raise PermissionDenied
     messages.info(
         request,
@@ -154,7 +161,7 @@ def call_preview(request, call_pk):
     any interface language; for the call's leads and admins, also before it opens."""
     call = get_object_or_404(Call, pk=call_pk)
     if not may_lead_call(user=request.user, call=call):
-        raise PermissionDenied
+        raise Http404
     codes = [code for code, _name in settings.LANGUAGES]
     language = request.GET.get("lang")
     if language not in codes:

@@ -1,9 +1,10 @@
 """Inviting people from a spreadsheet: the template, the upload and its preview, the run.
 
 Admins, national coordinators and call leads may import (``may_invite_anyone``); which
-rows they may give is decided row by row (``may_invite``). Everyone else gets 403. An
-import is seen by its uploader and by admins only (404 for anyone else), and confirmed by
-its uploader only: the invitations are theirs.
+rows they may give is decided row by row (``may_invite``). Everyone else gets 403 on the
+upload page and the template. An import is seen by its uploader and by admins only (404
+for anyone else, whatever their role), and confirmed by its uploader only: the
+invitations are theirs.
 """
 
 import csv
@@ -68,8 +69,8 @@ def _importer(request):
 
 
 def _batch(request, batch_pk):
-    """An import the person may see (their own, or any for an admin); 404 otherwise."""
-    _importer(request)
+    """An import the person may see (their own, or any for an admin); 404 otherwise, to
+    everyone else alike: nobody learns that someone else's import exists."""
     batch = get_object_or_404(InvitationImport.objects.select_related("uploaded_by"), pk=batch_pk)
     if not may_see_import(user=request.user, batch=batch):
         raise Http404

@@ -1,7 +1,7 @@
 """The reviewer pool at a glance: who can review, in which languages and themes, and the gaps."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ def pool(request, call_pk):
     call = get_object_or_404(Call, pk=call_pk)
     allowed, own_countries = pool_audience(user=request.user, call=call)
     if not allowed:
-        raise PermissionDenied
+        raise Http404  # a page about one call: nobody outside learns it is there
     summary = pool_summary(call=call)
     severity_labels = {
         BLOCKS: _("Reviews cannot be given"),
