@@ -720,3 +720,50 @@ def test_the_menu_links_to_a_new_call_for_leads_and_admins_only(client, people, 
     client.force_login(people[role])
     page = client.get(reverse("workflow:home")).content.decode()
     assert (f'href="{reverse("workflow:call_new")}"' in page) is sees_link
+
+
+# --- at least one lead ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["lead", "admin_user"])
+def test_removing_every_lead_is_refused_with_a_reason_and_keeps_what_was_typed(
+    client, request, call, lead, who
+):
+    client.force_login(request.getfixturevalue(who))
+    data = as_posted(client.get(url("call_edit", call)).context["setup"])
+    data["lead_emails"] = ""
+    data["title_en"] = "Renamed while removing the leads"
+    data["save"] = "1"
+
+    response = client.post(url("call_edit", call), data)
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "A call always keeps at least one lead: please name one." in content
+    assert 'value="Renamed while removing the leads"' in content
+    call.refresh_from_db()
+    assert list(call.leads.all()) == [lead]
+    assert call.title_en != "Renamed while removing the leads"
+
+
+def test_the_service_refuses_a_call_without_leads_for_admins_too(call, lead, admin_user):
+    values = {**call_draft(call=call).__dict__, "leads": []}
+
+    with pytest.raises(CallRefused) as refused:
+        call_save(call=call, by=admin_user, **values)
+
+    assert refused.value.reasons == ["A call always keeps at least one lead: please name one."]
+    assert list(call.leads.all()) == [lead]
+
+
+def test_another_lead_may_take_the_place_of_the_last_one(client, call, lead):
+    successor = UserFactory(username="successor", email="successor@example.org")
+    client.force_login(lead)
+    data = as_posted(client.get(url("call_edit", call)).context["setup"])
+    data["lead_emails"] = successor.email
+    data["save"] = "1"
+
+    response = client.post(url("call_edit", call), data)
+
+    assert response.status_code == 302
+    assert list(call.leads.all()) == [successor]

@@ -217,7 +217,8 @@ def call_save(
     criterion that has scores, removing (or changing the kind of) a question that has
     answers, removing a theme that nominations of the call chose, fewer reviewers per
     nomination than some nomination already holds, and moving the opening into the future
-    once there are nominations. Everything is written in one transaction.
+    once there are nominations, and leaving the call without a lead (refused for admins
+    too). Everything is written in one transaction.
     """
     now = now or timezone.now()
     if call is None and not may_create_call(by):
@@ -243,6 +244,9 @@ def call_save(
                 existing_questions=existing_questions,
                 now=now,
             )
+            if not leads:
+                # Nobody could then decide its selections or change it, admins aside.
+                reasons.append(_("A call always keeps at least one lead: please name one."))
             if reasons:
                 raise CallRefused(reasons)
         for name in call_field_names():
