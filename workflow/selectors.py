@@ -1,14 +1,11 @@
 """Who may see and do what: every read that depends on the person asking."""
 
-import operator
-from functools import reduce
-
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
-from nominations.models import Nomination
+from nominations.models import Call, Country, Nomination
 from nominations.permissions import coordinates_country, is_coordinator, leads_call
 from reviewers.models import Review
 
@@ -16,6 +13,7 @@ from . import actors
 from .actors import ACTORS, POOLS
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
+from .models import NominationProcess
 from .nodes import PASSED
 
 
@@ -34,36 +32,74 @@ _POOL_MEMBERS = {
 }
 
 
-def _pool_q(user, prefix=""):
-    """Q for tasks of the pools ``user`` belongs to (coordinators' and selection)."""
-    return reduce(
-        operator.or_,
-        (
-            Q(
-                **{f"{prefix}flow_task__in": _nodes(names)},
-                **{f"{prefix}{_POOL_MEMBERS[party]}": user},
-            )
-            for party, names in POOLS.items()
-        ),
+#: How a nomination is in a pool member's reach: its country among those a coordinator
+#: coordinates, or its call among those a lead leads (the link tables, read by person).
+_POOL_REACH = {
+    actors.COORDINATORS: ("country_id", Country.coordinators.through, "country_id"),
+    actors.LEADS: ("call_id", Call.leads.through, "call_id"),
+}
+
+
+def _owned_task_ids(user):
+    """Open human tasks ``user`` holds: one range of the partial index on open tasks' owners."""
+    return (
+        Task.objects.filter(owner=user, status__in=OPEN_TASK_STATUSES, flow_task__in=HUMAN_NODES)
+        .values("pk")
+        .order_by()
     )
 
 
-def open_tasks_for(*, user):
-    """The person's inbox: open tasks assigned to them or to a pool they are in."""
-    if not user.is_authenticated:
-        return Task.objects.none()
-    mine = Q(owner=user)
-    pools = Q(owner__isnull=True) & _pool_q(user)
-    task_ids = Task.objects.filter(
-        mine | pools, status__in=OPEN_TASK_STATUSES, flow_task__in=HUMAN_NODES
+def _pool_task_ids(user, party):
+    """Open tasks nobody holds of ``party``'s nodes, for nominations in ``user``'s reach.
+
+    Reads the open unowned tasks of the pool's nodes (partial index ``task_open_pool``),
+    never a done one, and keeps those whose nomination's country (or call) is the
+    person's. The whole branch stands behind an uncorrelated EXISTS on the link table,
+    which PostgreSQL checks once: for someone in no such pool the branch is never run.
+    """
+    field, links, linked = _POOL_REACH[party]
+    reach = links.objects.filter(user=user)
+    processes = NominationProcess.objects.filter(
+        **{f"nomination__{field}__in": reach.values(linked)}
     ).values("pk")
     return (
-        Task.objects.filter(pk__in=task_ids)
+        Task.objects.filter(
+            Exists(reach),
+            owner__isnull=True,
+            status__in=OPEN_TASK_STATUSES,
+            flow_task__in=_nodes(POOLS[party]),
+            process_id__in=processes,
+        )
+        .values("pk")
+        .order_by()
+    )
+
+
+def open_task_ids_for(*, user):
+    """The ids of the person's inbox as one UNION: tasks they hold, then each pool's.
+
+    Each branch is answered from an index on its own; the OR of the owner and the pool
+    joins that this replaces made PostgreSQL hash-join every task first.
+    """
+    branches = [_pool_task_ids(user, party) for party in sorted(POOLS)]
+    return _owned_task_ids(user).union(*branches)
+
+
+def open_tasks_for(*, user):
+    """The person's inbox: open tasks assigned to them or to a pool they are in.
+
+    One query for anyone: for a person who holds nothing and is in no pool it reads an
+    empty range of the owner index and two empty link-table lookups.
+    """
+    if not user.is_authenticated:
+        return Task.objects.none()
+    return (
+        Task.objects.filter(pk__in=open_task_ids_for(user=user))
         .select_related(
             "process__nominationprocess__nomination__country",
             "process__nominationprocess__nomination__call",
         )
-        .order_by("scheduled", "created")
+        .order_by("scheduled", "created", "pk")
     )
 
 
