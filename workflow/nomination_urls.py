@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import nomination_views as views
+from .views import exports as export_views
 
 app_name = "nominations"
 urlpatterns = [
@@ -13,6 +14,9 @@ urlpatterns = [
         views.call_export,
         name="export",
     ),
+    path("calls/<int:call_pk>/exports/", export_views.call_exports, name="exports"),
+    path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("<int:pk>/", views.nomination_detail, name="detail"),
     path("<int:pk>/edit/", views.nomination_edit, name="edit"),
     path("<int:pk>/flow.svg", views.nomination_flow_chart, name="flow_chart"),

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.forms.models import model_to_dict
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -39,7 +39,7 @@ from nominations.services import (
 
 from . import selectors as workflow_selectors
 from .charts import nomination_flow_svg
-from .exports import as_csv, as_xlsx, call_export_table
+from .exports import call_export_table, csv_chunks
 from .selectors import my_nominations, next_due_subquery, nomination_timeline
 from .services import (
     TaskUnavailable,
@@ -396,19 +396,20 @@ def practice_translation_edit(request, pk, language):
 @require_GET
 @login_required
 def call_export(request, call_pk, file_format):
-    """A call's nominations as CSV or Excel, as much of them as the person may see."""
+    """A call's nominations as CSV, streamed, as much of them as the person may see.
+
+    The Excel file is built in the background: its address leads to the export page.
+    """
     call = get_object_or_404(Call, pk=call_pk)
+    if file_format == "xlsx":
+        return redirect("nominations:exports", call_pk=call.pk)
     try:
         headers, rows = call_export_table(call=call, user=request.user)
     except PermissionDenied as denied:
         raise Http404 from denied
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    filename = f"nomflow-call-{call.pk}-{stamp}.{file_format}"
-    if file_format == "xlsx":
-        content = as_xlsx(headers, rows, title=call.title)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content, content_type = as_csv(headers, rows), "text/csv; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response = StreamingHttpResponse(
+        csv_chunks(headers, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="nomflow-call-{call.pk}-{stamp}.csv"'
     return response

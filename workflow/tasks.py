@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.utils import timezone
 
-from . import reminders
+from . import exports, reminders
 from .personal_data import personal_data_retention_sweep
 from .services import people, people_import
 
@@ -36,3 +36,16 @@ def invitation_import_run(batch_id):
 def invitations_remind_and_expire():
     """Invitations: a reminder before they expire, once; the overdue marked expired."""
     return people.invitations_remind_and_expire(now=timezone.now())
+
+
+@shared_task(acks_late=True)
+def export_build(export_id):
+    """Build a call's Excel export someone asked for, and tell them it is ready."""
+    export = exports.export_build(export_id=export_id)
+    return export.pk if export else None
+
+
+@shared_task
+def export_files_expire():
+    """Delete the exports kept past their time, with their files; returns how many."""
+    return exports.exports_expire(now=timezone.now())

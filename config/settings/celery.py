@@ -78,4 +78,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflow.tasks.personal_data_retention",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Excel exports built in the background are deleted with their files once expired.
+    "export-files-expire": {
+        "task": "workflow.tasks.export_files_expire",
+        "schedule": timedelta(hours=1),
+    },
 }
+
+# How many days an Excel export built in the background (workflow/exports.py) is kept for
+# the person who asked, and offered again on the export page, before it is deleted.
+EXPORT_FILE_DAYS = env.int("EXPORT_FILE_DAYS", default=7)

@@ -91,7 +91,8 @@ def test_the_lead_reads_reviewer_erased_on_the_board_the_task_page_and_the_expor
     client.force_login(lead)
 
     board = client.get(reverse("workflow:board", args=[call.pk])).content.decode()
-    export = client.get(reverse("nominations:export", args=[call.pk, "csv"])).content.decode()
+    response = client.get(reverse("nominations:export", args=[call.pk, "csv"]))
+    export = b"".join(response.streaming_content).decode()
     task_id = open_task(draft, NominationFlow.select).pk
     task_page = client.get(reverse("workflow:task", args=[task_id])).content.decode()
 
