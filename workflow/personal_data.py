@@ -13,6 +13,10 @@ Three rules decided here, and nowhere else:
   says which, because a task nobody can do would stall a nomination.
 * **Retention** erases the contact details of practices that were not selected once the
   call closed more than ``Call.retention_days`` ago. Selected practices keep theirs.
+  Invitations that were declined, withdrawn or expired, and spreadsheet imports, are
+  deleted ``INVITATION_RETENTION_DAYS`` after they closed or finished
+  (``invitations_retention_sweep``); an accepted invitation stays, the record of how the
+  person came by their role, until their account is erased.
 
 This module reads the workflow's open tasks and the notifications outbox: it orchestrates
 across apps, as the nominations views already do.
@@ -41,12 +45,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from viewflow.workflow.models import Task
 
-from nominations.accounts import erased_email, is_erased
+from nominations.accounts import erased_email, is_erased, user_display
 from nominations.models import (
     Attachment,
     Call,
     Country,
     ErasureRecord,
+    Invitation,
+    InvitationImport,
+    InvitationImportRow,
     Nomination,
     NominationEvent,
     SelectionDecision,
@@ -56,7 +63,7 @@ from nominations.selectors import nomination_history_for, survey_answer_rows
 from nominations.services import NominationError, event_record
 from notifications.models import DeliveryEvent, Message, Notification, Preference
 from notifications.services import render_email
-from reviewers.models import Bid, ConflictOfInterest, Review, ReviewerProfile
+from reviewers.models import Bid, ConflictOfInterest, Expertise, Review, ReviewerProfile
 
 from .deadlines import OPEN_TASK_STATUSES
 from .flows import NominationFlow
@@ -64,7 +71,11 @@ from .selectors import COORDINATOR_NODES, HUMAN_NODES
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FORMAT = "nomflow-personal-data/1"
+#: /2: expertise with its level, the profile's change history, invitations and imports.
+EXPORT_FORMAT = "nomflow-personal-data/2"
+#: Days after an invitation closed (declined, withdrawn, expired) or an import finished
+#: before they are deleted; ``settings.INVITATION_RETENTION_DAYS`` overrides it.
+INVITATION_RETENTION_DAYS = 90
 #: What replaces an erased person's name and address in stored free text (history lines,
 #: other people's messages). Stored text is not translated, so it stays in English.
 ERASED_IN_TEXT = "(erased person)"
@@ -166,10 +177,26 @@ def _profile_data(user):
     profile = ReviewerProfile.objects.filter(user=user).select_related("country").first()
     if profile is None:
         return None
+    expertise = Expertise.objects.filter(profile=profile).select_related("theme")
+    changes = profile.changes.select_related("changed_by").order_by("changed_at", "pk")
     return {
         "home_country": profile.country.name,
         "organisation": profile.organisation,
-        "expertise": [theme.name for theme in profile.expertise.all()],
+        "expertise": [
+            {"theme": e.theme.name, "level": e.level, "level_name": str(e.get_level_display())}
+            for e in expertise
+        ],
+        # Who changed it is shown on the reviewer's own profile page; so it is here.
+        "changes": [
+            {
+                "changed_at": _when(change.changed_at),
+                "by": "you"
+                if change.changed_by_id == user.pk
+                else (user_display(change.changed_by) if change.changed_by else None),
+                "changes": change.changes,
+            }
+            for change in changes
+        ],
         "languages": profile.languages,
         "capacity": profile.capacity,
         "available_for_new_reviews": profile.is_active,
@@ -197,11 +224,81 @@ def _message_data(message):
     }
 
 
+def _addresses(user):
+    """The person's addresses in lower case: the account's and every one allauth holds."""
+    from allauth.account.models import EmailAddress
+
+    found = {user.email, *EmailAddress.objects.filter(user=user).values_list("email", flat=True)}
+    return sorted({address.strip().lower() for address in found if address})
+
+
+def _invitation_place(invitation):
+    return {
+        "role": invitation.role,
+        "country": invitation.country.name if invitation.country else None,
+        "call": invitation.call.title if invitation.call else None,
+        "status": invitation.status,
+        "created_at": _when(invitation.created_at),
+        "expires_at": _when(invitation.expires_at),
+        "closed_at": _when(invitation.closed_at),
+    }
+
+
+def _invitations_data(user, addresses):
+    """Invitations to the person's addresses, those they sent and the imports they ran.
+
+    An inviter's own record of whom they invited includes the address they typed, which
+    they see on their invitations page anyway; never the invitee's reason for declining.
+    """
+    to_them = (
+        Invitation.objects.filter(email__in=addresses)
+        .select_related("country", "call", "inviter")
+        .order_by("created_at", "pk")
+    )
+    sent = (
+        Invitation.objects.filter(inviter=user)
+        .select_related("country", "call")
+        .order_by("created_at", "pk")
+    )
+    imports = (
+        InvitationImport.objects.filter(uploaded_by=user)
+        .annotate(row_count=Count("rows"))
+        .order_by("created_at", "pk")
+    )
+    return {
+        "invitations_to_you": [
+            {
+                "email": invitation.email,
+                **_invitation_place(invitation),
+                "invited_by": user_display(invitation.inviter) if invitation.inviter else None,
+                "personal_message": invitation.message,
+                "decline_reason": invitation.decline_reason,
+            }
+            for invitation in to_them
+        ],
+        "invitations_you_sent": [
+            {"email": invitation.email, **_invitation_place(invitation)} for invitation in sent
+        ],
+        "invitation_imports_you_uploaded": [
+            {
+                "file_name": batch.file_name,
+                "status": batch.status,
+                "rows": batch.row_count,
+                "uploaded_at": _when(batch.created_at),
+                "confirmed_at": _when(batch.confirmed_at),
+                "finished_at": _when(batch.finished_at),
+            }
+            for batch in imports
+        ],
+    }
+
+
 def personal_data_collect(*, user):
     """What Nomflow holds about ``user``, as plain data: the ``data.json`` of the export."""
     from allauth.account.models import EmailAddress
 
     preference = Preference.objects.filter(user=user).first()
+    addresses = _addresses(user)
     nominations = (
         Nomination.objects.filter(nominator=user)
         .select_related("call", "country", "decision")
@@ -279,7 +376,9 @@ def personal_data_collect(*, user):
         else None,
         "messages_sent_to_you": [
             _message_data(message)
-            for message in Message.objects.filter(recipient=user).order_by("created_at", "pk")
+            for message in Message.objects.filter(
+                Q(recipient=user) | Q(recipient__isnull=True, to_email__in=addresses)
+            ).order_by("created_at", "pk")
         ],
         "notifications": [
             {
@@ -324,6 +423,7 @@ def personal_data_collect(*, user):
             .select_related("nomination")
             .order_by("created_at", "pk")
         ],
+        **_invitations_data(user, addresses),
     }
 
 
@@ -499,6 +599,41 @@ def _scrub_others_records(*, needles, replacement):
         message.save(update_fields=["subject", "context"])
 
 
+def _invitations_to_erase(*, addresses, user, now):
+    """Invitations to the person: kept for the inviter's counts, but to nobody.
+
+    The address becomes the erased account's placeholder, the texts they or their inviter
+    wrote about them are emptied, and a pending one is withdrawn: no reminder is ever
+    written to the placeholder.
+    """
+    to_them = Invitation.objects.filter(email__in=addresses)
+    to_them.filter(status=Invitation.Status.PENDING).update(
+        status=Invitation.Status.WITHDRAWN, closed_at=now
+    )
+    to_them.update(email=erased_email(user.pk), message="", decline_reason="")
+
+
+def _import_rows_scrub(*, addresses, needles):
+    """Spreadsheet rows that named the person keep their row number and outcome, not them."""
+    if not addresses:
+        return
+    by_address = Q()
+    for address in addresses:
+        by_address |= Q(email__iexact=address)
+    for row in InvitationImportRow.objects.filter(by_address):
+        row.email = ERASED_IN_TEXT
+        row.name = row.organisation = ""
+        row.theme_ids = []
+        row.cells = {
+            key: ERASED_IN_TEXT if key in {"email", "name", "organisation", "themes"} else value
+            for key, value in row.cells.items()
+        }
+        row.result_message = _scrub_text(row.result_message, needles, ERASED_IN_TEXT)
+        row.save(
+            update_fields=["email", "name", "organisation", "theme_ids", "cells", "result_message"]
+        )
+
+
 def _sessions_end(user):
     engine = import_string(f"{settings.SESSION_ENGINE}.SessionStore")
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
@@ -514,8 +649,11 @@ def account_erase(*, user, by):
     inactive; allauth's addresses and MFA authenticators, sessions, the reviewer profile,
     bids, conflicts, notifications and the messages sent to them are deleted; their
     nominations' contact details are blanked; their name and addresses are taken out of
-    the history and other people's messages. Reviews, scores, decisions and rationales
-    stay, attributed to "Reviewer (erased)" or "(erased person)".
+    the history and other people's messages. Invitations to their addresses are
+    anonymised (a pending one withdrawn), the emails to those addresses deleted, and the
+    spreadsheet rows that named them scrubbed. Reviews, scores, decisions, rationales and
+    the invitations they sent stay, attributed to "Reviewer (erased)" or "(erased
+    person)".
 
     Raises ``ErasureRefused`` while they hold open workflow tasks.
     """
@@ -535,6 +673,7 @@ def account_erase(*, user, by):
             *EmailAddress.objects.filter(user=user).values_list("email", flat=True),
         }
         needles = [a for a in addresses if a]
+        lowered = _addresses(user)
         full_name = user.get_full_name()
         if user.first_name and user.last_name:
             needles.append(full_name)
@@ -554,6 +693,12 @@ def account_erase(*, user, by):
         DeliveryEvent.objects.filter(Q(message__recipient=user) | Q(recipient__in=needles)).delete()
         Notification.objects.filter(recipient=user).delete()
         Message.objects.filter(recipient=user).delete()
+        # Emails to their address alone (invitations, before the account was theirs).
+        to_address = Message.objects.filter(recipient__isnull=True, to_email__in=lowered)
+        DeliveryEvent.objects.filter(message__in=to_address).delete()
+        to_address.delete()
+        _invitations_to_erase(addresses=lowered, user=user, now=now)
+        _import_rows_scrub(addresses=lowered, needles=needles)
         # A nomination of theirs still under way may cause a message: notify() emails no
         # inactive account, so the placeholder address is never written to.
         Preference.objects.filter(user=user).delete()
@@ -628,3 +773,48 @@ def personal_data_retention_sweep(*, now):
             )
             done += 1
     return done
+
+
+def invitation_retention_days():
+    return getattr(settings, "INVITATION_RETENTION_DAYS", INVITATION_RETENTION_DAYS)
+
+
+def invitations_retention_sweep(*, now):
+    """Delete what invitations keep of people once it serves nobody; returns the counts.
+
+    Declined, withdrawn and expired invitations go ``invitation_retention_days()`` after
+    they closed, with the emails that carried them; spreadsheet imports as long after they
+    finished (or, never confirmed, after they were uploaded), unless a row of theirs asked
+    for an invitation still pending (its acceptance reads the row). Accepted invitations
+    stay until the account is erased. Safe to run twice: what is gone is not found again.
+    Returns ``(invitations, imports)`` deleted.
+    """
+    cutoff = now - timedelta(days=invitation_retention_days())
+    closed = Invitation.objects.filter(
+        status__in=[
+            Invitation.Status.DECLINED,
+            Invitation.Status.WITHDRAWN,
+            Invitation.Status.EXPIRED,
+        ],
+        closed_at__lte=cutoff,
+    )
+    invitations = 0
+    for pk in closed.values_list("pk", flat=True).iterator():
+        with transaction.atomic():
+            # The emails' keys are "invitation:<pk>:<sending>:<kind>" (services/people.py).
+            emails = Message.objects.filter(
+                recipient__isnull=True, idempotency_key__startswith=f"invitation:{pk}:"
+            )
+            DeliveryEvent.objects.filter(message__in=emails).delete()
+            emails.delete()
+            invitations += closed.filter(pk=pk).delete()[1].get(Invitation._meta.label, 0)
+    old = Q(status=InvitationImport.Status.DONE, finished_at__lte=cutoff) | Q(
+        status=InvitationImport.Status.CHECKED, created_at__lte=cutoff
+    )
+    imports = InvitationImport.objects.filter(old).exclude(
+        rows__invitation__status=Invitation.Status.PENDING
+    )
+    deleted_imports = 0
+    for pk in imports.values_list("pk", flat=True).distinct():
+        deleted_imports += imports.filter(pk=pk).delete()[1].get(InvitationImport._meta.label, 0)
+    return invitations, deleted_imports

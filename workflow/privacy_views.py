@@ -20,7 +20,13 @@ from nominations.models import Call, Nomination
 from nominations.privacy_forms import ErasureConfirmForm
 from nominations.services import NominationError, publication_consent_withdraw
 
-from .personal_data import ErasureRefused, account_erase, erasure_blockers, personal_data_export
+from .personal_data import (
+    ErasureRefused,
+    account_erase,
+    erasure_blockers,
+    invitation_retention_days,
+    personal_data_export,
+)
 
 
 def export_response(*, user):
@@ -45,6 +51,7 @@ def privacy_policy(request):
         {
             "fewest_days": retention[0],
             "most_days": retention[-1],
+            "invitation_days": invitation_retention_days(),
             "contact_email": settings.PRIVACY_CONTACT_EMAIL,
         },
     )

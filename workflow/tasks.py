@@ -1,17 +1,25 @@
 """Thin Celery tasks of the workflow app; each calls one service and is safe to run twice."""
 
+import logging
+
 from celery import shared_task
 from django.utils import timezone
 
 from . import exports, reminders
-from .personal_data import personal_data_retention_sweep
+from .personal_data import invitations_retention_sweep, personal_data_retention_sweep
 from .services import people, people_import
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
 def personal_data_retention():
-    """Erase the contact details whose retention period is over; returns how many."""
-    return personal_data_retention_sweep(now=timezone.now())
+    """Erase the contact details whose retention period is over, and delete the closed
+    invitations and old imports past theirs; returns how many contacts were erased."""
+    now = timezone.now()
+    invitations, imports = invitations_retention_sweep(now=now)
+    logger.info("Retention: %s invitations and %s imports deleted", invitations, imports)
+    return personal_data_retention_sweep(now=now)
 
 
 @shared_task
