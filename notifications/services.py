@@ -132,7 +132,7 @@ def outbox_batch():
     messages_write(wanted)
 
 
-def messages_write(wanted):
+def messages_write(wanted, *, stored_contexts=None):
     """Write messages (dicts of ``notify``'s arguments) at once; returns those new.
 
     Each recipient's preference is read once for all their messages (and created on
@@ -140,6 +140,12 @@ def messages_write(wanted):
     idempotency key, so a key written before — or by a transaction committing at the
     same moment — is skipped without a savepoint; their in-site notifications go in
     one more statement, and each pending message is dispatched after commit.
+
+    ``stored_contexts`` (PostgreSQL only) is SQL and its parameters selecting
+    ``(idempotency key, context as jsonb)``: the contexts to store are then built by the
+    database, for a writer whose contexts list thousands of rows that Python need never
+    hold (the reminder sweep). Each message's given ``context`` then serves its subject
+    alone, and a message whose key the query does not select is not written.
     """
     if not wanted:
         return []
@@ -159,7 +165,7 @@ def messages_write(wanted):
         with translation.override(language):
             subject = render_to_string(
                 f"notifications/email/{kind}_subject.txt",
-                {**email_links(context, language=language), "recipient": recipient},
+                {**_subject_links(context, language=language), "recipient": recipient},
             ).strip()
         messages.append(
             Message(
@@ -178,7 +184,7 @@ def messages_write(wanted):
     # The same key twice in one batch is one message, as two calls of ``notify`` would be.
     messages = list({message.idempotency_key: message for message in reversed(messages)}.values())
     messages.reverse()
-    ids = _messages_insert_new(messages)
+    ids = _messages_insert_new(messages, stored_contexts=stored_contexts)
     written = [message for message in messages if message.idempotency_key in ids]
     for message in written:
         message.pk = ids[message.idempotency_key]
@@ -202,25 +208,50 @@ def messages_write(wanted):
     return written
 
 
-def _messages_insert_new(messages):
-    """INSERT the messages, skipping keys already written; returns {key: id} of the new ones."""
+def _messages_insert_new(messages, *, stored_contexts=None):
+    """INSERT the messages, skipping keys already written; returns {key: id} of the new ones.
+
+    With ``stored_contexts`` (see ``messages_write``) the rows' other values come as
+    typed VALUES and each context from the query, joined on the key.
+    """
     fields = [field for field in Message._meta.concrete_fields if not field.primary_key]
     quote = connection.ops.quote_name
-    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    key = quote(Message._meta.get_field("idempotency_key").column)
+    context = Message._meta.get_field("context")
+    if stored_contexts is not None:
+        fields.remove(context)
+    columns = ", ".join(quote(field.column) for field in fields)
+    if stored_contexts is None:
+        row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+        source = f"VALUES {', '.join([row] * len(messages))}"
+    else:
+        # VALUES in a SELECT carry no column types: each parameter is cast to its column's.
+        row = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in fields)
+        values = ", ".join([row + ", %s::integer)"] * len(messages))
+        names = ", ".join(f"value.{quote(field.column)}" for field in fields)
+        sql, context_params = stored_contexts
+        source = (
+            f"SELECT {names}, stored.context FROM (VALUES {values}) "  # noqa: S608
+            f"AS value({columns}, position) JOIN ({sql}) AS stored(key, context) "
+            f"ON stored.key = value.{key} ORDER BY value.position"
+        )
+        columns = f"{columns}, {quote(context.column)}"
     # Only quoted names from the model's options go into the text; every value is a parameter.
     sql = (
-        f"INSERT INTO {quote(Message._meta.db_table)} "  # noqa: S608
-        f"({', '.join(quote(field.column) for field in fields)}) "
-        f"VALUES {', '.join([row] * len(messages))} "
-        f"ON CONFLICT ({quote(Message._meta.get_field('idempotency_key').column)}) DO NOTHING "
-        f"RETURNING {quote(Message._meta.pk.column)}, "
-        f"{quote(Message._meta.get_field('idempotency_key').column)}"
+        f"INSERT INTO {quote(Message._meta.db_table)} ({columns}) {source} "
+        f"ON CONFLICT ({key}) DO NOTHING "
+        f"RETURNING {quote(Message._meta.pk.column)}, {key}"
     )
-    params = [
-        field.get_db_prep_save(field.pre_save(message, add=True), connection)
-        for message in messages
-        for field in fields
-    ]
+    params = []
+    for position, message in enumerate(messages):
+        params.extend(
+            field.get_db_prep_save(field.pre_save(message, add=True), connection)
+            for field in fields
+        )
+        if stored_contexts is not None:
+            params.append(position)
+    if stored_contexts is not None:
+        params.extend(context_params)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {key: pk for pk, key in cursor.fetchall()}
@@ -346,6 +377,19 @@ def email_links(context, *, language):
         if name in context:
             context[name] = [_item_links(item, language=language) for item in context[name]]
     return context
+
+
+def _subject_links(context, *, language):
+    """``email_links`` for a subject, which reads a list's length and its first item only.
+
+    A reminder lists every task its recipient holds: the thousands of items a sweep
+    writes need no readable dates or links for a subject that counts them.
+    """
+    short = {name: value[:1] for name in ("tasks", "items") if (value := context.get(name))}
+    linked = email_links({**context, **short}, language=language)
+    for name in short:
+        linked[name] = [*linked[name], *context[name][1:]]
+    return linked
 
 
 def render_email(message):

@@ -7,6 +7,8 @@ tasks gets one message listing them all.
 """
 
 import hashlib
+import itertools
+import json
 from collections import defaultdict
 from datetime import timedelta
 from functools import lru_cache
@@ -17,7 +19,7 @@ from django.utils import timezone
 from viewflow.workflow.models import Task
 
 from nominations.accounts import user_display
-from nominations.models import Call, Country
+from nominations.models import Call, Country, Nomination
 from notifications.models import Message, ReminderLog
 from notifications.services import messages_write, notify
 
@@ -25,6 +27,7 @@ from . import actors
 from .actors import ACTORS
 from .deadlines import OPEN_TASK_STATUSES, calendar_shift
 from .flows import NominationFlow
+from .models import NominationProcess
 
 #: Messages per INSERT: well inside PostgreSQL's 65,535 parameters per statement.
 _WRITE_BATCH = 1000
@@ -39,16 +42,31 @@ def due_points(*, due, now, reminder_days, grace_days, created=None, time_zone="
     is not reminded k days ahead. "overdue" comes at the due moment, "escalation" the
     call's grace days after it.
     """
+    return [
+        point
+        for point, moment in _come_points(
+            due=due,
+            now=now,
+            reminder_days=tuple(reminder_days),
+            grace_days=grace_days,
+            time_zone=time_zone,
+        )
+        if moment is None or created is None or moment >= created
+    ]
+
+
+def _come_points(*, due, now, reminder_days, grace_days, time_zone):
+    """``due_points`` of a task created at any time: (point, its moment) for "before"
+    points, whose moment the task's creation must not come after; (point, None) else."""
     points = [
-        f"before:{days}"
+        (f"before:{days}", moment)
         for days in sorted(reminder_days, reverse=True)
         if (moment := _shifted(due, -days, time_zone)) <= now < due
-        and (created is None or moment >= created)
     ]
     if now >= due:
-        points.append("overdue")
+        points.append(("overdue", None))
     if now >= _shifted(due, grace_days, time_zone):
-        points.append("escalation")
+        points.append(("escalation", None))
     return points
 
 
@@ -60,7 +78,13 @@ def _shifted(moment, days, time_zone):
 
 
 def _key(prefix, user_id, pairs):
-    digest = hashlib.sha1(repr(sorted(pairs)).encode(), usedforsecurity=False).hexdigest()
+    return _key_of(prefix, user_id, repr(sorted(pairs)))
+
+
+def _key_of(prefix, user_id, pairs_repr):
+    # The database's sweep spells ``repr(sorted(pairs))`` itself (``_SUMMARY``): two sweeps
+    # that overlap reach the same key whichever way each ran.
+    digest = hashlib.sha1(pairs_repr.encode(), usedforsecurity=False).hexdigest()
     return f"{prefix}:{user_id}:{digest}"
 
 
@@ -144,6 +168,16 @@ class _Directory:
             )
         return self._admins
 
+    def pools(self, call_ids):
+        """Every (party, scope, user id) of the pools: a coordinator by country, the others
+        by call (``_SCOPE`` says which is which)."""
+        for country_id, user_ids in self.coordinators.items():
+            yield from ((actors.COORDINATORS, country_id, user_id) for user_id in user_ids)
+        for party in (actors.LEADS, actors.SELECTION_ESCALATION):
+            for call_id in call_ids:
+                members = self.members(party, owner_id=None, country_id=None, call_id=call_id)
+                yield from ((party, call_id, user_id) for user_id in members)
+
     def members(self, party, *, owner_id, country_id, call_id):
         if party == actors.OWNER:
             return {owner_id} if owner_id else set()
@@ -159,7 +193,10 @@ class _Directory:
 def reminders_send(*, now=None):
     """Remind, notify overdue and escalate; returns (tasks scanned, messages written).
 
-    Who is reminded and who is escalated to comes from ``workflow.actors``.
+    Who is reminded and who is escalated to comes from ``workflow.actors``. On
+    PostgreSQL the database decides which points are due and builds each message's list
+    of tasks (``_reminders_send_in_database``); elsewhere (SQLite, the demo's default)
+    Python does, over the candidate rows, to the same result.
     """
     now = now or timezone.now()
     calls = {
@@ -169,6 +206,13 @@ def reminders_send(*, now=None):
     if not calls:
         return 0, 0
     max_days = max((max(call.reminder_days or [0]) for call in calls.values()), default=0)
+    if connection.vendor == "postgresql":
+        return _reminders_send_in_database(now=now, calls=calls, max_days=max_days)
+    return _reminders_send_in_python(now=now, calls=calls, max_days=max_days)
+
+
+def _reminders_send_in_python(*, now, calls, max_days):
+    """``reminders_send`` with the decisions made in Python over the candidate rows."""
     directory = _Directory()
 
     reminders = defaultdict(list)  # user id -> [(task id, point, item)]
@@ -234,7 +278,9 @@ def reminders_send(*, now=None):
         (Message.Kind.REMINDER, reminders),
         (Message.Kind.ESCALATION, escalations),
     ):
-        for user_id, entries in per_user.items():
+        # By recipient: a point several people are told of is logged with the message of
+        # the first, as the database's sweep logs it (``_reminders_send_in_database``).
+        for user_id, entries in sorted(per_user.items()):
             pairs = [(task_id, point) for task_id, points, _item in entries for point in points]
             key = _key(kind, user_id, pairs)
             pairs_by_key[key] = pairs
@@ -267,6 +313,352 @@ def reminders_send(*, now=None):
             now=now,
         )
     return scanned, len(wanted)
+
+
+def _names():
+    """Quoted table and column names for the database's sweep, from the models' options."""
+    quote = connection.ops.quote_name
+
+    def column(model, name):
+        return quote(model._meta.get_field(name).column)
+
+    return {
+        "task": quote(Task._meta.db_table),
+        "task_id": column(Task, "id"),
+        "task_process": column(Task, "process"),
+        "task_flow_task": column(Task, "flow_task"),
+        "task_type": column(Task, "flow_task_type"),
+        "task_status": column(Task, "status"),
+        "task_owner": column(Task, "owner"),
+        "task_scheduled": column(Task, "scheduled"),
+        "task_created": column(Task, "created"),
+        "link": quote(NominationProcess._meta.db_table),
+        "link_process": quote(NominationProcess._meta.pk.column),
+        "link_nomination": column(NominationProcess, "nomination"),
+        "nomination": quote(Nomination._meta.db_table),
+        "nomination_id": column(Nomination, "id"),
+        "nomination_title": column(Nomination, "title"),
+        "nomination_country": column(Nomination, "country"),
+        "nomination_call": column(Nomination, "call"),
+        "log": quote(ReminderLog._meta.db_table),
+        "log_task": column(ReminderLog, "task"),
+        "log_point": column(ReminderLog, "point"),
+        "log_message": column(ReminderLog, "message"),
+        "log_created": column(ReminderLog, "created_at"),
+        "message": quote(Message._meta.db_table),
+        "message_id": column(Message, "id"),
+        "message_key": column(Message, "idempotency_key"),
+    }
+
+
+#: The open human tasks whose earliest point may have come, with their nominations.
+_CANDIDATES = """
+    FROM {task} task
+    JOIN {link} link ON link.{link_process} = task.{task_process}
+    JOIN {nomination} nomination ON nomination.{nomination_id} = link.{link_nomination}
+    WHERE task.{task_type} = 'HUMAN' AND task.{task_status} = ANY(%(open)s)
+      AND task.{task_scheduled} <= %(horizon)s
+"""
+
+#: The distinct deadlines of the open human tasks the sweep looks at, and how many tasks
+#: have each: few, as deadlines fall at the end of a day.
+_DEADLINES = """
+    SELECT task.{task_scheduled}, count(*) FROM {task} task
+    WHERE task.{task_type} = 'HUMAN' AND task.{task_status} = ANY(%(open)s)
+      AND task.{task_scheduled} <= %(horizon)s
+    GROUP BY 1
+"""
+
+#: Which party a member is found by: a coordinator by the nomination's country, the other
+#: pools by its call (``_Directory.pools``), the owner as the task's own.
+_SCOPE = """CASE {party} WHEN %(owner)s THEN {row}.owner_id
+    WHEN %(coordinators)s THEN {row}.country_id ELSE {row}.call_id END"""
+
+#: The sweep's working table: the session's own, emptied as each sweep ends and at every
+#: commit. One table for all the sweeps of a session, not one each: a transaction holding
+#: many sweeps (a month of them in a test) would run out of locks.
+_DUE_TABLE = """
+    CREATE TEMPORARY TABLE IF NOT EXISTS reminder_due (
+        kind text, recipient_id integer, task_id bigint, points text[], node text,
+        links boolean, nomination_id bigint, title text, due_at text, time_zone text,
+        overdue boolean, holder_ids integer[]
+    ) ON COMMIT DELETE ROWS
+"""
+
+#: One row per (kind, recipient, task) of the sweep, with the task's points due and not
+#: logged yet; the points that have come and the rules of ``workflow.actors`` come from
+#: Python as arrays (``come``, ``rule``, ``pool``).
+_DUE = """
+    INSERT INTO reminder_due
+    WITH candidate AS (
+        SELECT task.{task_id} AS task_id, task.{task_created} AS created,
+            task.{task_scheduled} AS scheduled, task.{task_flow_task} AS flow_task,
+            task.{task_owner} AS owner_id, nomination.{nomination_id} AS nomination_id,
+            nomination.{nomination_title} AS title, nomination.{nomination_country} AS country_id,
+            nomination.{nomination_call} AS call_id
+        {candidates}
+    ), come AS (
+        SELECT * FROM unnest(%(come_call)s::bigint[], %(come_due)s::timestamptz[],
+            %(come_point)s::text[], %(come_moment)s::timestamptz[], %(come_due_at)s::text[],
+            %(come_zone)s::text[], %(come_overdue)s::boolean[])
+            AS come(call_id, due, point, moment, due_at, time_zone, overdue)
+    ), rule AS (
+        SELECT * FROM unnest(%(rule_flow_task)s::text[], %(rule_owned)s::boolean[],
+            %(rule_node)s::text[], %(rule_reminded)s::text[], %(rule_escalated)s::text[],
+            %(rule_holders)s::text[], %(rule_links)s::boolean[])
+            AS rule(flow_task, owned, node, reminded, escalated_to, holders, links)
+    ), pool AS (
+        SELECT * FROM unnest(%(pool_party)s::text[], %(pool_scope)s::bigint[],
+            %(pool_user)s::integer[]) AS pool(party, scope, user_id)
+    ), due AS (
+        SELECT candidate.task_id, candidate.flow_task, candidate.owner_id,
+            candidate.nomination_id, candidate.title, candidate.country_id, candidate.call_id,
+            min(come.due_at) AS due_at, min(come.time_zone) AS time_zone,
+            bool_and(come.overdue) AS overdue,
+            array_agg(come.point) FILTER (WHERE come.point <> 'escalation') AS reminded,
+            bool_or(come.point = 'escalation') AS escalated
+        FROM candidate
+        JOIN come ON come.call_id = candidate.call_id AND come.due = candidate.scheduled
+            AND (come.moment IS NULL OR come.moment >= candidate.created)
+        WHERE NOT EXISTS (
+            SELECT FROM {log} log
+            WHERE log.{log_task} = candidate.task_id AND log.{log_point} = come.point
+        )
+        GROUP BY candidate.task_id, candidate.flow_task, candidate.owner_id,
+            candidate.nomination_id, candidate.title, candidate.country_id, candidate.call_id
+    ), told AS (
+        SELECT %(reminder)s AS kind, rule.reminded AS party, NULL AS holders,
+            due.reminded AS points, rule.node, rule.links, due.*
+        FROM due JOIN rule ON rule.flow_task = due.flow_task
+            AND rule.owned = (due.owner_id IS NOT NULL)
+        WHERE due.reminded IS NOT NULL
+        UNION ALL
+        SELECT %(escalation)s, rule.escalated_to, rule.holders, ARRAY['escalation'],
+            rule.node, rule.links, due.*
+        FROM due JOIN rule ON rule.flow_task = due.flow_task
+            AND rule.owned = (due.owner_id IS NOT NULL)
+        WHERE due.escalated
+    )
+    SELECT told.kind, coalesce(pool.user_id, told.owner_id) AS recipient_id, told.task_id,
+        told.points, told.node, told.links, told.nomination_id, told.title, told.due_at,
+        told.time_zone, told.overdue,
+        CASE WHEN told.holders = %(owner)s THEN array_remove(ARRAY[told.owner_id], NULL)
+            WHEN told.holders IS NOT NULL THEN ARRAY(
+                SELECT holder.user_id FROM pool holder
+                WHERE holder.party = told.holders AND holder.scope = {holder_scope}
+                ORDER BY 1)
+        END AS holder_ids
+    FROM told
+    LEFT JOIN pool ON told.party <> %(owner)s AND pool.party = told.party
+        AND pool.scope = {scope}
+    WHERE coalesce(pool.user_id, CASE WHEN told.party = %(owner)s THEN told.owner_id END)
+        IS NOT NULL
+"""
+
+#: One task of a message's list, as ``_reminders_send_in_python`` writes it; ``holder``
+#: holds the escalations' holders by user id ("name <address>"). Built as json text and
+#: stored as jsonb once per message: a third quicker than building jsonb item by item.
+_ITEM = """
+    CASE WHEN due.holder_ids IS NULL THEN json_build_object('node', due.node,
+        'nomination_title', due.title, 'nomination_id', due.nomination_id,
+        'due_at', due.due_at, 'time_zone', due.time_zone, 'overdue', due.overdue,
+        'path', '/tasks/' || due.task_id || '/')
+    ELSE json_build_object('node', due.node,
+        'nomination_title', due.title, 'nomination_id', due.nomination_id,
+        'due_at', due.due_at, 'time_zone', due.time_zone, 'overdue', due.overdue,
+        'path', '/tasks/' || due.task_id || '/',
+        'nomination_path',
+            CASE WHEN due.links THEN '/nominations/' || due.nomination_id || '/' ELSE '' END,
+        'holders', (
+            SELECT coalesce(json_agg(holder.names -> id::text ORDER BY position),
+                json_build_array())
+            FROM unnest(due.holder_ids) WITH ORDINALITY AS holder_id(id, position)
+            WHERE holder.names ? id::text)) END
+"""
+
+#: Each message's recipient, the number of its tasks, its first task, and its (task, point)
+#: pairs as ``repr(sorted(pairs))`` spells them, for its key.
+_SUMMARY = """
+    WITH summary AS (
+        SELECT due.kind, due.recipient_id, count(DISTINCT due.task_id) AS tasks,
+            min(due.task_id) AS first_task,
+            '[' || string_agg('(' || due.task_id || ', ' || quote_literal(point) || ')', ', '
+                ORDER BY due.task_id, point COLLATE "C") || ']' AS pairs
+        FROM reminder_due due CROSS JOIN unnest(due.points) AS point
+        GROUP BY due.kind, due.recipient_id
+    )
+    SELECT summary.kind, summary.recipient_id, summary.tasks, summary.pairs, ({item})::text
+    FROM summary
+    JOIN reminder_due due ON due.kind = summary.kind
+        AND due.recipient_id = summary.recipient_id AND due.task_id = summary.first_task
+    CROSS JOIN (SELECT %(holders)s::jsonb AS names) AS holder
+    ORDER BY summary.kind = %(escalation)s, summary.recipient_id
+"""
+
+#: The stored context of each message of a batch (``messages_write``'s ``stored_contexts``).
+_CONTEXTS = """
+    SELECT wanted.key, json_build_object('tasks', json_agg({item} ORDER BY due.task_id),
+        'path', %s)::jsonb
+    FROM reminder_due due
+    JOIN unnest(%s::text[], %s::text[], %s::integer[]) AS wanted(key, kind, recipient_id)
+        ON wanted.kind = due.kind AND wanted.recipient_id = due.recipient_id
+    CROSS JOIN (SELECT %s::jsonb AS names) AS holder
+    GROUP BY wanted.key
+"""
+
+#: Each (task, point) logged once, with the message of its first recipient; a message
+#: written by a sweep that committed at the same moment is found by its key.
+_LOG = """
+    INSERT INTO {log} ({log_task}, {log_point}, {log_message}, {log_created})
+    SELECT DISTINCT ON (due.task_id, point) due.task_id, point, message.{message_id}, %(now)s
+    FROM reminder_due due
+    CROSS JOIN unnest(due.points) AS point
+    JOIN unnest(%(keys)s::text[], %(kinds)s::text[], %(recipients)s::integer[])
+        AS wanted(key, kind, recipient_id)
+        ON wanted.kind = due.kind AND wanted.recipient_id = due.recipient_id
+    JOIN {message} message ON message.{message_key} = wanted.key
+    ORDER BY due.task_id, point, due.recipient_id
+    ON CONFLICT DO NOTHING
+"""
+
+
+def _sql(template, **parts):
+    # Only quoted names from the models' options and the fragments above go into the text;
+    # every value is a parameter.
+    return template.format_map({**_names(), **parts})
+
+
+def _reminders_send_in_database(*, now, calls, max_days):
+    """``reminders_send`` on PostgreSQL, in a handful of statements whatever the backlog.
+
+    Python works out the points that have come for each distinct deadline (in the call's
+    time zone) and reads who is who; the database matches them to the open tasks, leaves
+    out the points logged, finds each recipient through ``workflow.actors``' rules, and
+    builds each message's list of tasks where it is stored. Tens of thousands of tasks
+    never travel to Python and back.
+    """
+    candidates = _sql(_CANDIDATES)
+    selected = {"open": [str(status) for status in OPEN_TASK_STATUSES]}
+    selected["horizon"] = _horizon(now, max_days)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_sql(_DEADLINES), selected)
+        deadlines = cursor.fetchall()
+        scanned = sum(count for _due, count in deadlines)
+        come = []
+        # Each deadline as each call counts its days: a handful of calls, a few dozen days.
+        for (due, _count), (call_id, call) in itertools.product(deadlines, calls.items()):
+            come.extend(
+                (call_id, due, point, moment, due.isoformat(), call.time_zone, now >= due)
+                for point, moment in _come_points(
+                    due=due,
+                    now=now,
+                    reminder_days=tuple(call.reminder_days or ()),
+                    grace_days=call.escalation_grace_days,
+                    time_zone=call.time_zone,
+                )
+            )
+        if not come:
+            return scanned, 0
+        flow_task = Task._meta.get_field("flow_task")
+        rules = [
+            (
+                flow_task.get_prep_value(getattr(NominationFlow, node)),
+                owned,
+                node,
+                rule.reminded(owned=owned),
+                rule.escalated_to,
+                rule.holders(owned=owned),
+                rule.escalation_links_nomination,
+            )
+            for node, rule in ACTORS.items()
+            for owned in (True, False)
+        ]
+        pools = list(_Directory().pools(calls))
+        parties = {
+            "owner": actors.OWNER,
+            "coordinators": actors.COORDINATORS,
+            "reminder": Message.Kind.REMINDER.value,
+            "escalation": Message.Kind.ESCALATION.value,
+        }
+        cursor.execute(_DUE_TABLE)
+        # The sweep sorts and groups tens of thousands of rows: in memory, not on disk.
+        cursor.execute("SET LOCAL work_mem = '64MB'")
+        cursor.execute(
+            _sql(
+                _DUE,
+                candidates=candidates,
+                scope=_SCOPE.format(party="told.party", row="told"),
+                holder_scope=_SCOPE.format(party="told.holders", row="told"),
+            ),
+            {
+                **selected,
+                **parties,
+                **_columns(
+                    "come", ("call", "due", "point", "moment", "due_at", "zone", "overdue"), come
+                ),
+                **_columns(
+                    "rule",
+                    ("flow_task", "owned", "node", "reminded", "escalated", "holders", "links"),
+                    rules,
+                ),
+                **_columns("pool", ("party", "scope", "user"), pools),
+            },
+        )
+        cursor.execute(
+            "SELECT DISTINCT unnest(holder_ids) FROM reminder_due WHERE holder_ids IS NOT NULL"
+        )
+        holders = get_user_model().objects.in_bulk([user_id for (user_id,) in cursor.fetchall()])
+        names = json.dumps(
+            {str(pk): f"{user_display(user)} <{user.email}>" for pk, user in holders.items()}
+        )
+        cursor.execute(
+            _sql(_SUMMARY, item=_ITEM), {"holders": names, "escalation": parties["escalation"]}
+        )
+        summaries = cursor.fetchall()
+        users = get_user_model().objects.in_bulk({row[1] for row in summaries})
+        wanted = [
+            {
+                "recipient": users[user_id],
+                "kind": kind,
+                "key": _key_of(kind, user_id, pairs),
+                # The subject reads the number of tasks and the first; the list stored is
+                # built by the database (``_CONTEXTS``).
+                "context": {"tasks": [json.loads(first)] * tasks},
+                "path": "/tasks/",
+                "in_site": True,
+            }
+            for kind, user_id, tasks, pairs, first in summaries
+        ]
+        for start in range(0, len(wanted), _WRITE_BATCH):
+            batch = wanted[start : start + _WRITE_BATCH]
+            messages_write(
+                batch,
+                stored_contexts=(
+                    _sql(_CONTEXTS, item=_ITEM),
+                    ["/tasks/", *_keys(batch), names],
+                ),
+            )
+        cursor.execute(
+            _sql(_LOG),
+            {"now": now, **dict(zip(("keys", "kinds", "recipients"), _keys(wanted), strict=True))},
+        )
+        cursor.execute("DELETE FROM reminder_due")
+    return scanned, len(wanted)
+
+
+def _keys(wanted):
+    """The keys, kinds and recipient ids of ``wanted`` messages, as three arrays."""
+    return (
+        [item["key"] for item in wanted],
+        [str(item["kind"]) for item in wanted],
+        [item["recipient"].pk for item in wanted],
+    )
+
+
+def _columns(prefix, names, rows):
+    """``rows`` as one array parameter per column: {"<prefix>_<name>": [...]}."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    return {f"{prefix}_{name}": list(values) for name, values in zip(names, columns, strict=True)}
 
 
 def _points_log(rows, *, now):
