@@ -3,11 +3,12 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+
+from nominations.pagination import page_by_cursor
 
 from .forms import PreferenceForm
 from .models import Message, Notification, Preference
@@ -15,6 +16,9 @@ from .services import bounce_clear, message_resend, notifications_mark_read, pre
 
 #: Bouncing addresses listed on the outbox page, most recent first.
 BOUNCED_SHOWN = 100
+#: Rows on one page of the notifications and of the outbox (read by cursor, newest first).
+NOTIFICATIONS_PAGE_SIZE = 30
+OUTBOX_PAGE_SIZE = 50
 
 
 def staff_required(view):
@@ -36,8 +40,11 @@ def staff_required(view):
 
 @login_required
 def notification_list(request):
-    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(
-        request.GET.get("page")
+    page = page_by_cursor(
+        Notification.objects.filter(recipient=request.user),
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        per_page=NOTIFICATIONS_PAGE_SIZE,
     )
     return render(request, "notifications/notification_list.html", {"page": page})
 
@@ -73,13 +80,16 @@ def preferences(request):
 
 @staff_required
 def outbox(request):
-    """Every message with its status, attempts and last error; failures first."""
+    """Every message with its status, attempts and last error, newest first, by status."""
     status = request.GET.get("status", "")
     messages_qs = Message.objects.select_related("recipient")
     if status in Message.Status.values:
         messages_qs = messages_qs.filter(status=status)
-    page = Paginator(messages_qs.order_by("-created_at", "-pk"), 50).get_page(
-        request.GET.get("page")
+    page = page_by_cursor(
+        messages_qs,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+        per_page=OUTBOX_PAGE_SIZE,
     )
     return render(
         request,

@@ -6,16 +6,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from nominations.forms import NominationForm, PracticeTranslationForm, PublicPracticeForm
 from nominations.models import Attachment, Call, Nomination, NominationEvent, PublishedPractice
+from nominations.pagination import page_by_number
 from nominations.selectors import (
     exportable_calls,
     nomination_history_for,
@@ -55,30 +58,67 @@ def call_list(request):
     return render(request, "nominations/call_list.html", {"calls": calls})
 
 
+#: Rows on one page of the nominator's and the staff roles' lists of nominations.
+NOMINATIONS_PAGE_SIZE = 50
+
+#: How "Nominations I follow" may be sorted: (label, order), the first the default.
+OVERVIEW_SORTS = {
+    "submitted": (_lazy("Newest submitted first"), ("-submitted_at", "-created_at", "-pk")),
+    "due": (_lazy("Next due first"), (F("next_due").asc(nulls_last=True), "-pk")),
+    "title": (_lazy("Title"), ("title", "pk")),
+}
+
+
 @login_required
 def nomination_list(request):
     return render(
         request,
         "nominations/nomination_list.html",
-        {"nominations": my_nominations(user=request.user), "now": timezone.now()},
+        {
+            "nominations": page_by_number(
+                my_nominations(user=request.user),
+                number=request.GET.get("page"),
+                per_page=NOMINATIONS_PAGE_SIZE,
+            ),
+            "now": timezone.now(),
+        },
     )
 
 
 @login_required
 def nomination_overview(request):
-    """Every nomination the person may see in a staff role, with its stage and next deadline."""
+    """Every nomination the person may see in a staff role, with its stage and next deadline.
+
+    A page at a time, filtered by stage and sorted as chosen; the filter and the sort stay
+    in the links to the other pages.
+    """
+    stage = request.GET.get("stage", "")
+    sort = request.GET.get("sort", "")
+    if sort not in OVERVIEW_SORTS:
+        sort = next(iter(OVERVIEW_SORTS))
     nominations = (
         workflow_selectors.nominations_visible_to(user=request.user)
         .exclude(nominator=request.user)
         .select_related("call", "country")
         .annotate(next_due=next_due_subquery())
-        .order_by("-submitted_at", "-created_at")
+        .order_by(*OVERVIEW_SORTS[sort][1])
     )
+    stages = [(value, label) for value, label in Nomination.Stage.choices if value != "draft"]
+    if stage in dict(stages):
+        nominations = nominations.filter(stage=stage)
+    else:
+        stage = ""
     return render(
         request,
         "nominations/nomination_overview.html",
         {
-            "nominations": nominations,
+            "nominations": page_by_number(
+                nominations, number=request.GET.get("page"), per_page=NOMINATIONS_PAGE_SIZE
+            ),
+            "stage": stage,
+            "stages": stages,
+            "sort": sort,
+            "sorts": [(value, label) for value, (label, _order) in OVERVIEW_SORTS.items()],
             "now": timezone.now(),
             "exportable_calls": exportable_calls(user=request.user),
         },

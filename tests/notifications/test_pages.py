@@ -17,11 +17,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 #: (coordinated countries, reviewer profile, led calls) and the bell's unread count
 #: (as in tests/nominations/test_query_counts.py).
 PAGE_OVERHEAD = 7
-#: The paginator's count; the page of notifications.
-NOTIFICATION_LIST_QUERIES = PAGE_OVERHEAD + 2
-#: The failed messages' count; the paginator's count; the page of messages with recipients;
+#: The page of notifications (read by cursor: no count).
+NOTIFICATION_LIST_QUERIES = PAGE_OVERHEAD + 1
+#: The failed messages' count; the page of messages with recipients (by cursor: no count);
 #: the bouncing addresses with their people.
-OUTBOX_QUERIES = PAGE_OVERHEAD + 4
+OUTBOX_QUERIES = PAGE_OVERHEAD + 3
 
 
 @pytest.fixture

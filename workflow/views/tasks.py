@@ -11,8 +11,10 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from nominations.accounts import user_display
+from nominations.pagination import page_by_number
 from nominations.selectors import open_calls
 
+from ..actors import ACTORS
 from ..deadlines import OPEN_TASK_STATUSES
 from ..flows import NominationFlow
 from ..selectors import (
@@ -27,6 +29,10 @@ from .reviewing import review_page
 from .screening import revise_page, screening_page
 from .selection import selection_page
 
+#: Tasks on one page of the inbox; the home page shows the first few.
+INBOX_PAGE_SIZE = 50
+HOME_TASKS_SHOWN = 10
+
 
 def home(request):
     """Signed in, one's tasks and nominations; signed out, what Nomflow is and its open calls."""
@@ -36,7 +42,7 @@ def home(request):
         request,
         "workflow/home.html",
         {
-            "tasks": open_tasks_for(user=request.user)[:10],
+            "tasks": open_tasks_for(user=request.user)[:HOME_TASKS_SHOWN],
             "nominations": my_nominations(user=request.user)[:10],
             "now": timezone.now(),
         },
@@ -45,11 +51,22 @@ def home(request):
 
 @login_required
 def inbox(request):
+    """The person's open tasks, most urgent first, a page at a time; filtered by step."""
+    step = request.GET.get("step", "")
+    tasks = open_tasks_for(user=request.user)
+    if step in ACTORS:
+        tasks = tasks.filter(flow_task=getattr(NominationFlow, step))
+    else:
+        step = ""
     return render(
         request,
         "workflow/inbox.html",
         {
-            "tasks": open_tasks_for(user=request.user),
+            "tasks": page_by_number(
+                tasks, number=request.GET.get("page"), per_page=INBOX_PAGE_SIZE
+            ),
+            "step": step,
+            "steps": [(name, getattr(NominationFlow, name).task_title) for name in ACTORS],
             "now": timezone.now(),
             "calls_awaiting_reviewers": calls_awaiting_reviewers(user=request.user),
         },
