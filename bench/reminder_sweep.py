@@ -286,3 +286,99 @@ def run(*, tasks=100_000, reviewers=300, nominators=2_000, verbose=False):
         "fetch": fetch,
         "profile": profile,
     }
+
+
+def _clear_writes():
+    """Undo what a sweep wrote (and the preferences its first messages created)."""
+    from notifications.models import Notification, Preference
+
+    ReminderLog.objects.all().delete()
+    Notification.objects.all().delete()
+    Message.objects.all().delete()
+    Preference.objects.all().delete()
+    with connection.cursor() as cursor:
+        for model in (ReminderLog, Notification, Message, Preference):
+            cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def _written():
+    return (
+        sorted(ReminderLog.objects.values_list("task_id", "point", "message__idempotency_key")),
+        sorted(
+            (m.idempotency_key, m.recipient_id, m.subject, m.status, m.language, m.context)
+            for m in Message.objects.all()
+        ),
+    )
+
+
+def _old_reminders(commit, folder):
+    """``workflow.reminders`` and the outbox writer it calls, as they were at ``commit``."""
+    import importlib.util
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    base = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(  # noqa: S603 - git with fixed arguments, no shell
+        ["git", "archive", commit, "workflow/reminders.py", "notifications/services.py"],  # noqa: S607
+        cwd=base,
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)  # noqa: S603, S607
+
+    def load(name, path, replace=None):
+        source = Path(path).read_text()
+        if replace:
+            source = source.replace(*replace)
+        spec = importlib.util.spec_from_loader(name, loader=None, origin=str(path))
+        module = importlib.util.module_from_spec(spec)
+        module.__file__, module.__package__ = str(path), name.rpartition(".")[0]
+        sys.modules[name] = module
+        exec(compile(source, str(path), "exec"), module.__dict__)  # noqa: S102 - our own code
+        return module
+
+    load("notifications._bench_before", f"{folder}/notifications/services.py")
+    return load(
+        "workflow._bench_before",
+        f"{folder}/workflow/reminders.py",
+        ("from notifications.services import", "from notifications._bench_before import"),
+    )
+
+
+def compare(*, before, rounds=5):
+    """Cold sweeps of ``before``'s code and the working tree's, alternating over the data
+    ``run`` left (``bench/run.py --only reminders`` first), the writes undone each time."""
+    import os
+    import statistics
+    import tempfile
+
+    call = Call.objects.get(title="Benchmark call")
+    now = call.opens_at + timedelta(days=60)  # as ``run`` built it
+    with tempfile.TemporaryDirectory() as folder:
+        versions = {"before": _old_reminders(before, folder), "after": reminders}
+        outputs, seconds, queries = {}, {"before": [], "after": []}, {}
+        for label, module in versions.items():  # untimed: templates, catalogues, caches
+            _clear_writes()
+            module.reminders_send(now=now)
+            outputs[label] = _written()
+        for round_ in range(rounds):
+            order = list(versions) if round_ % 2 == 0 else list(reversed(versions))
+            for label in order:
+                _clear_writes()
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    versions[label].reminders_send(now=now)
+                    seconds[label].append(time.perf_counter() - started)
+                queries[label] = len(captured.captured_queries)
+    medians = {label: statistics.median(values) for label, values in seconds.items()}
+    return {
+        "before": before,
+        "rounds": rounds,
+        "seconds": seconds,
+        "queries": queries,
+        "medians": medians,
+        "ratio": medians["after"] / medians["before"],
+        "same_output": outputs["before"] == outputs["after"],
+        "load": os.getloadavg(),
+    }

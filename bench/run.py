@@ -212,6 +212,39 @@ def report_reminders(result, *, verbose):
         print("    " + result["profile"].strip().replace("\n", "\n    "))
 
 
+def reminders_compare(*, before, rounds):
+    """Cold sweeps of commit ``before`` and the working tree alternating over the data the
+    last ``--only reminders`` run left in the database (not rebuilt, not emptied)."""
+    configure(
+        database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+        redis_url=os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
+    )
+    import django
+
+    django.setup()
+    from bench import reminder_sweep
+
+    result = reminder_sweep.compare(before=before, rounds=rounds)
+    _print_pairs(
+        f"Cold reminder sweeps, {before} and the working tree alternating",
+        [
+            (
+                label,
+                f"median {result['medians'][label]:.2f} s "
+                f"({', '.join(f'{s:.2f}' for s in result['seconds'][label])}), "
+                f"{result['queries'][label]} statements",
+            )
+            for label in ("before", "after")
+        ]
+        + [
+            ("ratio after / before", f"{result['ratio']:.2f}"),
+            ("same rows written", str(result["same_output"])),
+            ("load average", ", ".join(f"{x:.2f}" for x in result["load"])),
+        ],
+    )
+    return 0 if result["same_output"] else 1
+
+
 def report_send(result):
     n = result["messages"]
     seconds = result["seconds"]
@@ -447,8 +480,18 @@ def main(argv=None):
         help="with --only send: time a worker draining a backlog, alternating between "
         "commit BEFORE's code and AFTER's (default: the working tree), --rounds times each",
     )
+    parser.add_argument(
+        "--reminders-compare",
+        metavar="BEFORE",
+        help="time cold reminder sweeps of commit BEFORE's code and the working tree's, "
+        "alternating --rounds times each, over the data the last --only reminders run left "
+        "(reused as it is: nothing is rebuilt)",
+    )
     parser.add_argument("--verbose", action="store_true", help="query plan and profile too")
     args = parser.parse_args(argv)
+
+    if args.reminders_compare:
+        return reminders_compare(before=args.reminders_compare, rounds=args.rounds)
 
     if args.only == "matching":
         # Pure Python: no database, broker or Django needed.
