@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import user_display
@@ -112,6 +112,13 @@ def exportable_calls(*, user):
 # --- the selection's balance against the call's targets ------------------------------------
 
 
+#: Nominations the balance counts: in selection (undecided) or decided.
+BALANCE_STAGES = (Nomination.Stage.SELECTION, Nomination.Stage.DECIDED)
+
+#: The outcomes that count as selected.
+SHOWCASE_OUTCOMES = ("transnational", "national")
+
+
 @dataclass
 class BalanceLine:
     name: str
@@ -132,32 +139,26 @@ class BalanceLine:
 def selection_balance(*, call):
     """(per country, per theme) lines: selected, still undecided, and the call's target.
 
-    Counts the call's nominations in selection (undecided) and decided for a showcase.
+    Counts the call's nominations in selection (undecided) and decided for a showcase,
+    grouped by the database: two small grouped queries, however many nominations.
     """
-    showcase = ("transnational", "national")
-    nominations = list(
-        Nomination.objects.filter(
-            call=call, stage__in=[Nomination.Stage.SELECTION, Nomination.Stage.DECIDED]
-        )
-        .select_related("country", "decision")
-        .prefetch_related("themes")
+    considered = Q(nominations__call=call, nominations__stage__in=BALANCE_STAGES)
+    selected = considered & Q(nominations__decision__outcome__in=SHOWCASE_OUTCOMES)
+    undecided = considered & Q(nominations__decision__isnull=True)
+    counts = {
+        "selected": Count("nominations", filter=selected),
+        "undecided": Count("nominations", filter=undecided),
+    }
+    countries = Country.objects.filter(is_partner=True).annotate(**counts).order_by("name")
+    # The call's themes: a theme's nominations are reached through the nomination-theme
+    # table, so a nomination of another call with the same theme is not counted.
+    themes = call.themes.annotate(**counts).order_by("-is_priority", "name", "pk")
+    by_country = call.min_selected_per_country
+    by_theme = call.min_selected_per_theme
+    return (
+        [BalanceLine(c.name, c.selected, c.undecided, by_country) for c in countries],
+        [BalanceLine(t.name, t.selected, t.undecided, by_theme) for t in themes],
     )
-    countries, themes = {}, {}
-    for country in Country.objects.filter(is_partner=True).order_by("name"):
-        countries[country.pk] = BalanceLine(country.name, 0, 0, call.min_selected_per_country)
-    for theme in call.themes.all():
-        themes[theme.pk] = BalanceLine(theme.name, 0, 0, call.min_selected_per_theme)
-    for nomination in nominations:
-        decision = getattr(nomination, "decision", None)
-        lines = [countries.get(nomination.country_id)] + [
-            themes.get(theme.pk) for theme in nomination.themes.all()
-        ]
-        for line in filter(None, lines):
-            if decision is None:
-                line.undecided += 1
-            elif decision.outcome in showcase:
-                line.selected += 1
-    return list(countries.values()), list(themes.values())
 
 
 def target_warnings(*, nomination):

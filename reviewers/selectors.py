@@ -1,14 +1,34 @@
 """Reads of reviews and of what the reviewer matching needs, bounded in queries."""
 
 import json
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from statistics import mean
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -393,18 +413,43 @@ def submitted_reviews_prefetch():
 #: Reviewers disagree on a criterion when their scores differ by this much or more.
 DISAGREEMENT = 2
 
+#: How the board may be ordered: best weighted score first, by title, or by country.
+BOARD_ORDERS = ("score", "title", "country")
+
+#: Figures on the board are shown with this many decimals, rounded once, half up.
+SHOWN = Decimal("0.01")
+
+
+def shown(value):
+    """An exact figure (a ``Fraction``) as shown: two decimals, halves rounded up; or None.
+
+    Rounding happens here only, on the exact value, never before a figure is used again.
+    """
+    if value is None:
+        return None
+    hundredths = math.floor(Fraction(value) * 100 + Fraction(1, 2))
+    return (Decimal(hundredths) / 100).quantize(SHOWN)
+
 
 @dataclass
 class BoardRow:
     nomination: object
     reviews: list  # [(review, [score or None per criterion])]
-    means: list  # mean or None per criterion
+    means: list  # exact mean (a Fraction) or None, per criterion
     spreads: list  # highest minus lowest score, or None, per criterion
-    weighted: float | None  # weighted mean over the criteria that have scores
+    weighted: Fraction | None  # exact weighted mean over the criteria that have scores
+
+    @property
+    def weighted_shown(self):
+        return shown(self.weighted)
 
     @property
     def means_and_spreads(self):
-        return list(zip(self.means, self.spreads, strict=True))
+        """(mean as shown, spread, whether reviewers disagree) per criterion."""
+        return [
+            (shown(m), s, s is not None and s >= DISAGREEMENT)
+            for m, s in zip(self.means, self.spreads, strict=True)
+        ]
 
     @property
     def disagreement(self):
@@ -414,7 +459,7 @@ class BoardRow:
 def weighted_mean(*, criteria, means):
     """The criteria's means weighted by their weights, over those with a mean; or None.
 
-    What the selection board ranks by, and what the export shows beside it.
+    What the export shows beside the board's figure (the board computes its own in SQL).
     """
     scored = [(c.weight, m) for c, m in zip(criteria, means, strict=True) if m is not None]
     total_weight = sum(float(weight) for weight, _mean in scored)
@@ -423,45 +468,150 @@ def weighted_mean(*, criteria, means):
     return round(sum(float(weight) * m for weight, m in scored) / total_weight, 2)
 
 
-def selection_board(*, call, nominations):
-    """(criteria, rows) of ``nominations``, best weighted score first.
+class _ExactQuotient(Func):
+    """``numerator / denominator`` of two integers, as a key that orders them exactly.
 
-    The weighted score is the mean of each criterion's mean, weighted by the call's
-    criterion weights, over the criteria that have scores; a nomination with no
-    score at all comes last. Ties keep the oldest submission first.
+    PostgreSQL divides as numeric to 30 decimals; elsewhere (SQLite) one division of two
+    integers as doubles, correctly rounded, so equal fractions give equal keys and
+    different ones (whose denominators stay far below 10⁷) keep their order.
     """
-    criteria = list(call.criteria.all())
-    nominations = list(
-        nominations.select_related("country", "decision")
-        .prefetch_related(
-            "themes",
-            submitted_reviews_prefetch(),
+
+    output_field = FloatField()
+
+    def _operands(self, compiler):
+        numerator, denominator = self.get_source_expressions()
+        num_sql, num_params = compiler.compile(numerator)
+        den_sql, den_params = compiler.compile(denominator)
+        return num_sql, den_sql, (*num_params, *den_params)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        num_sql, den_sql, params = self._operands(compiler)
+        return f"(CAST({num_sql} AS REAL) / {den_sql})", params
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        num_sql, den_sql, params = self._operands(compiler)
+        return f"(CAST({num_sql} AS numeric(65, 30)) / {den_sql})", params
+
+
+def _board_figures(criteria):
+    """The aggregates the board reads per nomination, for ``QuerySet.annotate``.
+
+    Per criterion ``i``: ``board_sum_i``, ``board_count_i`` (scores given in submitted
+    reviews), ``board_high_i`` and ``board_low_i``; and the weighted mean as one exact
+    fraction ``board_num / board_den``: with weights in hundredths ``W`` and counts ``n``
+    (1 where a criterion has no score, whose weight then counts 0),
+    ``Σ W_i·sum_i·Π_{k≠i} n_k / (Π n_k · Σ W_i)`` — integers only, so nothing is rounded.
+    """
+    figures = {}
+    counts, weights, sums = [], [], []
+    for index, criterion in enumerate(criteria):
+        given = Q(
+            reviews__status=Review.Status.SUBMITTED,
+            reviews__scores__criterion=criterion.pk,
+            reviews__scores__score__isnull=False,
         )
-        .order_by("submitted_at", "pk")
-    )
-    rows = []
-    for nomination in nominations:
-        reviews = []
-        for review in nomination.reviews.all():
-            by_criterion = {s.criterion_id: s.score for s in review.scores.all()}
-            reviews.append((review, [by_criterion.get(c.pk) for c in criteria]))
-        means, spreads = [], []
-        for index in range(len(criteria)):
-            given = [scores[index] for _review, scores in reviews if scores[index] is not None]
-            means.append(round(mean(given), 2) if given else None)
-            spreads.append(max(given) - min(given) if given else None)
-        weighted = weighted_mean(criteria=criteria, means=means)
-        rows.append(
-            BoardRow(
-                nomination=nomination,
-                reviews=reviews,
-                means=means,
-                spreads=spreads,
-                weighted=weighted,
+        figures[f"board_sum_{index}"] = Sum("reviews__scores__score", filter=given)
+        figures[f"board_count_{index}"] = Count("reviews__scores", filter=given)
+        figures[f"board_high_{index}"] = Max("reviews__scores__score", filter=given)
+        figures[f"board_low_{index}"] = Min("reviews__scores__score", filter=given)
+        count = F(f"board_count_{index}")
+        counts.append(Case(When(**{f"board_count_{index}": 0}, then=Value(1)), default=count))
+        weights.append(
+            Case(
+                When(**{f"board_count_{index}": 0}, then=Value(0)),
+                default=Value(int(criterion.weight * 100)),
             )
         )
-    rows.sort(key=lambda row: (row.weighted is None, -(row.weighted or 0)))
-    return criteria, rows
+        sums.append(Coalesce(F(f"board_sum_{index}"), Value(0)))
+    if not criteria:
+        return figures, Value(0), Value(0)
+    numerator = sum(
+        (
+            _product([weights[i], sums[i], *[counts[k] for k in range(len(criteria)) if k != i]])
+            for i in range(len(criteria))
+        ),
+        start=Value(0),
+    )
+    denominator = _product([*counts, sum(weights, start=Value(0))])
+    return figures, numerator, denominator
+
+
+def _product(factors):
+    product = factors[0]
+    for factor in factors[1:]:
+        product = product * factor
+    return product
+
+
+def board_ranking(*, call, nominations, order="score"):
+    """(criteria, ``nominations`` with the board's figures, ordered) — lazy, for slicing.
+
+    Everything is counted by the database in one grouped query: the caller slices a page
+    and reads ``board_row`` of each. ``order`` "score": best weighted score first, a
+    nomination without any score last, ties to the earlier submission; "title"; "country"
+    (then by score). Each row's reviews and themes are fetched only for the rows read.
+    """
+    criteria = list(call.criteria.all())
+    figures, numerator, denominator = _board_figures(criteria)
+    ranked = nominations.annotate(**figures).annotate(
+        board_num=ExpressionWrapper(numerator, output_field=BigIntegerField()),
+        board_den=ExpressionWrapper(denominator, output_field=BigIntegerField()),
+    )
+    best_first = [
+        Case(
+            When(board_den=0, then=Value(None)),
+            default=_ExactQuotient(F("board_num"), F("board_den")),
+            output_field=FloatField(),
+        ).desc(nulls_last=True),
+        "submitted_at",
+        "pk",
+    ]
+    if order == "title":
+        ordering = ["title", "pk"]
+    elif order == "country":
+        ordering = [F("country__name").asc(nulls_last=True), *best_first]
+    else:
+        ordering = best_first
+    return criteria, (
+        ranked.select_related("country", "decision")
+        .prefetch_related("themes", submitted_reviews_prefetch())
+        .order_by(*ordering)
+    )
+
+
+def board_row(*, criteria, nomination):
+    """The ``BoardRow`` of a nomination read from ``board_ranking``: exact figures."""
+    reviews = []
+    for review in nomination.reviews.all():
+        by_criterion = {s.criterion_id: s.score for s in review.scores.all()}
+        reviews.append((review, [by_criterion.get(c.pk) for c in criteria]))
+    means, spreads = [], []
+    for index in range(len(criteria)):
+        count = getattr(nomination, f"board_count_{index}")
+        if count:
+            means.append(Fraction(getattr(nomination, f"board_sum_{index}"), count))
+            high, low = (getattr(nomination, f"board_{end}_{index}") for end in ("high", "low"))
+            spreads.append(high - low)
+        else:
+            means.append(None)
+            spreads.append(None)
+    weighted = (
+        Fraction(nomination.board_num, nomination.board_den) if nomination.board_den else None
+    )
+    return BoardRow(
+        nomination=nomination, reviews=reviews, means=means, spreads=spreads, weighted=weighted
+    )
+
+
+def selection_board(*, call, nominations, order="score"):
+    """(criteria, rows) of every one of ``nominations``, ordered as ``board_ranking`` says.
+
+    The weighted score is the mean of each criterion's mean, weighted by the call's
+    criterion weights, over the criteria that have scores — exact (a ``Fraction``); it
+    is rounded only when shown (``shown``: two decimals, half up).
+    """
+    criteria, ranked = board_ranking(call=call, nominations=nominations, order=order)
+    return criteria, [board_row(criteria=criteria, nomination=n) for n in ranked]
 
 
 # --- the reviewer pool at a glance -------------------------------------------------------

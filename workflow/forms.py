@@ -101,6 +101,11 @@ class BoardFilterForm(forms.Form):
         ],
         required=False,
     )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[("score", _("Weighted score")), ("title", _("Title")), ("country", _("Country"))],
+        required=False,
+    )
 
     def apply(self, nominations):
         self.is_valid()
@@ -108,9 +113,17 @@ class BoardFilterForm(forms.Form):
         if data.get("country"):
             nominations = nominations.filter(country=data["country"])
         if data.get("theme"):
-            nominations = nominations.filter(themes=data["theme"])
+            # A subquery, not a join: the board's counts stay one row per nomination.
+            tagged = Nomination.themes.through.objects.filter(theme=data["theme"])
+            nominations = nominations.filter(pk__in=tagged.values("nomination_id"))
         if data.get("kind"):
             nominations = nominations.filter(kind=data["kind"])
         if data.get("stage"):
             nominations = nominations.filter(stage=data["stage"])
         return nominations
+
+    @property
+    def order(self):
+        """How the board is ordered: "score" (the default), "title" or "country"."""
+        self.is_valid()
+        return self.cleaned_data.get("sort") or "score"

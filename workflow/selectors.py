@@ -331,6 +331,33 @@ def undecided_nominations(*, call):
     return [(nomination, tasks.get(nomination.pk)) for nomination in nominations]
 
 
+def undecided_first(*, call, limit):
+    """(how many there are, the first ``limit`` of ``undecided_nominations``), in one query.
+
+    For a page that names only a few: the count and each one's open task (the latest, as
+    ``undecided_nominations`` gives it) come with the rows.
+    """
+    from django.db.models import Count, Window
+
+    latest_task = (
+        Task.objects.filter(
+            process__nominationprocess__nomination=OuterRef("pk"),
+            flow_task__in=HUMAN_NODES,
+            status__in=OPEN_TASK_STATUSES,
+        )
+        .order_by("-created", "-pk")
+        .values("pk")[:1]
+    )
+    nominations = list(
+        call.nominations.filter(stage__in=UNDECIDED_STAGES)
+        .select_related("country")
+        .annotate(open_task=Subquery(latest_task), undecided_total=Window(Count("pk")))
+        .order_by("title", "pk")[:limit]
+    )
+    total = nominations[0].undecided_total if nominations else 0
+    return total, [(nomination, nomination.open_task) for nomination in nominations]
+
+
 def selection_final_audience(*, call):
     """How many nominators a final selection tells: one per decided nomination's nominator."""
     return (

@@ -4,6 +4,7 @@ import csv
 import io
 from datetime import UTC, datetime
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from django.urls import reverse
@@ -185,7 +186,7 @@ def test_the_export_has_the_weighted_score_the_board_ranks_by(client, world, lea
     (row,) = as_dicts(exported(client, lead, world)[1])
 
     # Innovation 5 (weight 3), the two others 3 (weight 1 each): (15 + 3 + 3) / 5.
-    assert board_row.weighted == 4.2
+    assert board_row.weighted == Fraction(21, 5)
     assert row["Weighted score"] == "4.2"
 
 

@@ -117,11 +117,12 @@ def test_the_board_costs_the_same_queries_for_few_or_many_nominations(
     client.force_login(lead)
     url = reverse("workflow:board", args=[call.pk])
     client.get(url)
-    # The page's overhead, the call, the lead check, the filters' choices, the nominations
-    # with their themes, reviews and scores, the criteria, the open selection tasks; for
-    # the balance, the nominations with their themes, the countries and the call's themes;
-    # the undecided nominations (with their countries) and their open tasks, named on top.
-    with django_assert_num_queries(23) as one:
+    # The page's overhead, the call, the lead check, the filters' choices, the criteria,
+    # one page of ranked nominations with their figures and count, their themes, reviews
+    # and scores, their open selection tasks; for the balance, the countries and the
+    # call's themes with their counts; the first undecided nominations with their count
+    # and open tasks, named on top.
+    with django_assert_num_queries(20) as one:
         client.get(url)
     for index in range(3):
         reviewed(call, countries["FR"], [[3, 3, 3], [4, 4, 4]], title=f"More {index}")

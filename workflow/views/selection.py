@@ -2,6 +2,8 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,13 +15,12 @@ from nominations.models import Call, Nomination, SelectionProposal
 from nominations.permissions import may_lead_call
 from nominations.selectors import selection_balance, target_warnings
 from nominations.services import NominationError
-from reviewers.selectors import selection_board as board_rows
-from reviewers.selectors import submitted_reviews_summary
+from reviewers.selectors import board_ranking, board_row, submitted_reviews_summary
 
 from ..deadlines import OPEN_TASK_STATUSES
 from ..flows import NominationFlow
 from ..forms import BoardFilterForm, ReturnProposalForm, SelectionForm
-from ..selectors import selection_final_audience, undecided_nominations
+from ..selectors import selection_final_audience, undecided_first, undecided_nominations
 from ..services import (
     TaskUnavailable,
     selection_confirm,
@@ -96,9 +97,47 @@ def selection_page(request, task, nomination):
     )
 
 
+#: Rows of the selection board on one page.
+BOARD_PAGE_SIZE = 50
+
+#: Undecided nominations named on top of the board before "show all".
+UNDECIDED_SHOWN = 20
+
+
+def _board_page(request, nominations, ranked):
+    """One page of ``ranked`` with the count of ``nominations``, from one query as a rule.
+
+    The count comes with the page's rows (``COUNT(*) OVER ()`` over the ranking, before
+    its ``LIMIT``); only a page past the end asks again, for the count, to show the last.
+    """
+    paginator = Paginator(ranked, BOARD_PAGE_SIZE)
+    try:
+        number = max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        number = 1
+    counted = ranked.annotate(board_total=Window(Count("pk")))
+    rows = list(counted[(number - 1) * BOARD_PAGE_SIZE : number * BOARD_PAGE_SIZE])
+    if rows:
+        paginator.count = rows[0].board_total
+    else:
+        paginator.count = nominations.count()
+        if number > 1 and paginator.count:
+            number = paginator.num_pages
+            start = (number - 1) * BOARD_PAGE_SIZE
+            rows = list(counted[start : start + BOARD_PAGE_SIZE])
+        else:
+            number = 1
+    return Page(rows, number, paginator)
+
+
 @login_required
 def selection_board(request, call_pk):
-    """The call's nominations in selection and decided, ranked, for its leads and admins."""
+    """The call's nominations in selection and decided, ranked, for its leads and admins.
+
+    One page of rows at a time (offset pages: the ranking is one grouped query ordered
+    and limited by the database, so a page costs the same wherever it is); the filters,
+    the order and the page stay in the querystring.
+    """
     call = get_object_or_404(Call, pk=call_pk)
     if not may_lead_call(user=request.user, call=call):
         raise Http404
@@ -109,15 +148,20 @@ def selection_board(request, call_pk):
         Nomination.objects.filter(
             call=call, stage__in=[Nomination.Stage.SELECTION, Nomination.Stage.DECIDED]
         )
-    ).distinct()
-    criteria, rows = board_rows(call=call, nominations=nominations)
+    )
+    criteria, ranked = board_ranking(call=call, nominations=nominations, order=form.order)
+    page = _board_page(request, nominations, ranked)
+    rows = [board_row(criteria=criteria, nomination=n) for n in page.object_list]
     open_selections = dict(
         Task.objects.filter(
             flow_task=NominationFlow.select,
             status__in=OPEN_TASK_STATUSES,
-            process__nominationprocess__nomination__in=[row.nomination for row in rows],
+            process__nominationprocess__nomination__in=[row.nomination.pk for row in rows],
         ).values_list("process__nominationprocess__nomination", "pk")
     )
+    query = request.GET.copy()
+    query.pop("page", None)
+    all_undecided = query.pop("undecided", None) == ["all"]
     return render(
         request,
         "workflow/selection_board.html",
@@ -127,10 +171,11 @@ def selection_board(request, call_pk):
             "form": form,
             "criteria": criteria,
             "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
+            "page": page,
+            "first_rank": page.start_index(),
+            "query": query.urlencode(),
             "bulk_form": _bulk_decision_form(),
-            "undecided": _undecided_with_links(call=call, user=request.user)
-            if call.selection_finalised_at is None
-            else [],
+            **_undecided_on_board(call=call, user=request.user, show_all=all_undecided),
             "balance_tables": list(
                 zip(selection_balance(call=call), (_("Country"), _("Theme")), strict=True)
             ),
@@ -146,25 +191,34 @@ def _bulk_decision_form():
     return form
 
 
+def _back_to_board(request, call):
+    """The board as the lead left it: same filters, order and page."""
+    url = reverse("workflow:board", args=[call.pk])
+    return redirect(f"{url}?{request.GET.urlencode()}" if request.GET else url)
+
+
 def _board_decide(request, call):
-    """The same outcome and rationale for the nominations ticked on the board."""
+    """The same outcome and rationale for the nominations ticked on the board.
+
+    The ticked task ids come from the page, so each is checked here: an open selection
+    task of this call, whichever page it was on; any other id is ignored.
+    """
     if call.selection_finalised_at is not None:
         messages.error(request, _("The selection of this call is already final."))
-        return redirect("workflow:board", call_pk=call.pk)
+        return _back_to_board(request, call)
     decision = SelectionForm(request.POST)
-    open_tasks = set(
+    ticked = {int(v) for v in request.POST.getlist("task") if v.isdigit()}
+    task_ids = sorted(
         Task.objects.filter(
+            pk__in=ticked,
             flow_task=NominationFlow.select,
             status__in=OPEN_TASK_STATUSES,
             process__nominationprocess__nomination__call=call,
         ).values_list("pk", flat=True)
     )
-    task_ids = [
-        int(v) for v in request.POST.getlist("task") if v.isdigit() and int(v) in open_tasks
-    ]
     if not task_ids or not decision.is_valid():
         messages.error(request, _("Tick nominations and give an outcome and a rationale."))
-        return redirect("workflow:board", call_pk=call.pk)
+        return _back_to_board(request, call)
     done, refused = selection_decide_many(
         task_ids=task_ids,
         by=request.user,
@@ -178,13 +232,13 @@ def _board_decide(request, call):
     )
     for message in refused:
         messages.warning(request, message)
-    return redirect("workflow:board", call_pk=call.pk)
+    return _back_to_board(request, call)
 
 
-def _undecided_with_links(*, call, user):
+def _undecided_with_links(*, user, undecided):
     """[(nomination, link or "")]: the selection task for leads, the history for admins."""
     rows = []
-    for nomination, task_pk in undecided_nominations(call=call):
+    for nomination, task_pk in undecided:
         if task_pk and nomination.stage == Nomination.Stage.SELECTION:
             link = reverse("workflow:task", args=[task_pk])
         elif user.is_staff:
@@ -193,6 +247,21 @@ def _undecided_with_links(*, call, user):
             link = ""
         rows.append((nomination, link))
     return rows
+
+
+def _undecided_on_board(*, call, user, show_all):
+    """The board's "not decided yet": the first few and how many, or all when asked."""
+    if call.selection_finalised_at is not None:
+        return {"undecided": [], "undecided_count": 0}
+    if show_all:
+        undecided = undecided_nominations(call=call)
+        total = len(undecided)
+    else:
+        total, undecided = undecided_first(call=call, limit=UNDECIDED_SHOWN)
+    return {
+        "undecided": _undecided_with_links(user=user, undecided=undecided),
+        "undecided_count": total,
+    }
 
 
 @login_required
@@ -221,7 +290,9 @@ def selection_finalise_view(request, call_pk):
         {
             "call": call,
             "still_open": call.closes_at > timezone.now(),
-            "undecided": _undecided_with_links(call=call, user=request.user),
+            "undecided": _undecided_with_links(
+                user=request.user, undecided=undecided_nominations(call=call)
+            ),
             "nominators": selection_final_audience(call=call),
         },
     )
