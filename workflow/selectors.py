@@ -1,6 +1,7 @@
 """Who may see and do what: every read that depends on the person asking."""
 
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db import connection
+from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -85,6 +86,24 @@ def open_task_ids_for(*, user):
     return _owned_task_ids(user).union(*branches)
 
 
+def _pk_among(ids):
+    """A condition "the row's key is one of ``ids``" that PostgreSQL answers key by key.
+
+    There it is ``id = ANY(ARRAY(ids))``: the ids are read first, once, then each row by
+    its primary key. With ``id IN (ids)`` the planner, expecting a few hundred ids from
+    the union, hashed them against a sequential scan of every task. Elsewhere it is IN.
+    """
+    if connection.vendor != "postgresql":
+        return Q(pk__in=ids)
+    return Func(
+        F("pk"),
+        Subquery(ids),
+        arg_joiner=" = ANY(ARRAY(",
+        template="(%(expressions)s)))",
+        output_field=BooleanField(),
+    )
+
+
 def open_tasks_for(*, user):
     """The person's inbox: open tasks assigned to them or to a pool they are in.
 
@@ -94,7 +113,7 @@ def open_tasks_for(*, user):
     if not user.is_authenticated:
         return Task.objects.none()
     return (
-        Task.objects.filter(pk__in=open_task_ids_for(user=user))
+        Task.objects.filter(_pk_among(open_task_ids_for(user=user)))
         .select_related(
             "process__nominationprocess__nomination__country",
             "process__nominationprocess__nomination__call",
