@@ -7,6 +7,8 @@
 4. A nomination's whole lifecycle through Nomflow's services, statements per
    step and lifecycles per second, interleaved with plain viewflow running a
    flow of the same shape (bench/plainflow).
+5. Every page for each role at 10,000 nominations (``--only pages``, bench/pages.py):
+   p50/p95 and statements per page, ending with a ``pages:`` line.
 
 DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nomflow_bench) names
 the benchmark's own database: it is created if missing and every table in it
@@ -467,7 +469,7 @@ def main(argv=None):
     )
     parser.add_argument(
         "--only",
-        choices=["reminders", "send", "matching", "lifecycle"],
+        choices=["reminders", "send", "matching", "lifecycle", "pages"],
         help="run one benchmark",
     )
     parser.add_argument(
@@ -479,6 +481,25 @@ def main(argv=None):
         metavar="BEFORE[..AFTER]",
         help="with --only send: time a worker draining a backlog, alternating between "
         "commit BEFORE's code and AFTER's (default: the working tree), --rounds times each",
+    )
+    parser.add_argument(
+        "--nominations",
+        type=int,
+        default=10_000,
+        help="with --only pages: nominations generated (default 10000)",
+    )
+    parser.add_argument(
+        "--requests", type=int, default=40, help="with --only pages: requests a page (default 40)"
+    )
+    parser.add_argument(
+        "--pages",
+        help="with --only pages: time only the pages whose label holds one of these "
+        "comma-separated words (e.g. 'board,CSV')",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="with --only pages: build the data only (no timing), for a load test",
     )
     parser.add_argument(
         "--reminders-compare",
@@ -532,6 +553,9 @@ def main(argv=None):
         ],
     )
 
+    if args.only == "pages":
+        return run_pages(args)
+
     from bench import lifecycle, matching, reminder_sweep, send_throughput
 
     reminders = send = matched = lifecycled = None
@@ -568,6 +592,25 @@ def main(argv=None):
     if lifecycled:
         print(lifecycle_line(lifecycled))
     return 0 if send is None or (send["all_received"] and send["duplicates"] == 0) else 1
+
+
+def run_pages(args):
+    """``--only pages``: build the data, time every page, end with the ``pages:`` line."""
+    from bench import pages
+
+    started = time.perf_counter()
+    if args.keep:
+        data = pages.build(nominations=args.nominations)
+        print(f"built {data['counts']} in {data['seconds']:.1f} s; not timed (--keep)")
+        wrong = pages.check_consistency()
+        print(f"consistency: {len(wrong)} mismatches")
+        return 0 if not wrong else 1
+    only = [word.strip() for word in args.pages.split(",")] if args.pages else None
+    result = pages.run(nominations=args.nominations, requests=args.requests, only=only)
+    pages.report(result)
+    print(f"\nWhole run: {time.perf_counter() - started:.0f} s; load average now {_load()}")
+    print(pages.pages_line(result))
+    return 0 if not result["wrong"] else 1
 
 
 if __name__ == "__main__":
