@@ -10,6 +10,8 @@ from fractions import Fraction
 from functools import lru_cache
 from statistics import mean
 
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -29,7 +31,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -100,8 +102,6 @@ def _declared_by_nominator(nomination):
 @lru_cache(maxsize=1)
 def _matching_sql():
     """The matcher's inputs as one statement: five JSON arrays, every name from the models."""
-    from django.contrib.auth import get_user_model
-
     from nominations.models import Nomination, Theme
 
     quote = connection.ops.quote_name
@@ -933,13 +933,22 @@ def pool_summary(*, call, now=None):
         .annotate(experts=Count("pk", distinct=True), free=free)
     }
 
-    # 5. Reviewer invitations not yet answered, by the country they would review from.
+    # 5. Reviewer invitations not yet answered, by the country they would review from;
+    # not those blocked by a deactivated account at their address (they cannot accept).
+    inactive_addresses = (
+        get_user_model().objects.filter(is_active=False).values(address=Lower("email"))
+    )
+    inactive_verified = EmailAddress.objects.filter(user__is_active=False, verified=True).values(
+        address=Lower("email")
+    )
     invited = dict(
         Invitation.objects.filter(
             role=Invitation.Role.REVIEWER,
             status=Invitation.Status.PENDING,
             expires_at__gt=now,
         )
+        .exclude(email__in=inactive_addresses)
+        .exclude(email__in=inactive_verified)
         .order_by()
         .values("country_id")
         .annotate(count=Count("pk"))

@@ -68,7 +68,14 @@ class DeclineForm(forms.Form):
 class AcceptForm(forms.Form):
     """Accepting while signed in: a new reviewer names their organisation."""
 
-    organisation = forms.CharField(label=_("Organisation"), max_length=200)
+    # Optional, as on the reviewer profile: a blank organisation keeps nobody out, where a
+    # made-up one ("independent") could match a nomination's.
+    organisation = forms.CharField(
+        label=_("Organisation"),
+        max_length=200,
+        required=False,
+        help_text=_("Where you work. Leave it empty if you work independently."),
+    )
 
     def __init__(self, *args, needs_organisation, **kwargs):
         super().__init__(*args, **kwargs)

@@ -183,6 +183,9 @@ STORAGES = {
 # is reminded once, this many days before it expires, if they have not answered.
 INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=14)
 INVITATION_REMINDER_DAYS = env.int("INVITATION_REMINDER_DAYS", default=3)
+# Days a declined, withdrawn or expired invitation, or a finished spreadsheet import, is
+# kept before the daily personal-data retention task deletes it (workflow/personal_data.py).
+INVITATION_RETENTION_DAYS = env.int("INVITATION_RETENTION_DAYS", default=90)
 
 # Django's cache holds the sign-in rate limits' counters (config/settings/auth.py), the
 # second-factor codes already used and the workers' last runs (/health/deep/), so every

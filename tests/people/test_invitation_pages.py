@@ -90,6 +90,21 @@ def test_without_an_account_the_invitee_makes_one_and_is_signed_in_with_the_role
     assert (invitation.status, invitation.accepted_by) == (Status.ACCEPTED, person)
 
 
+def test_a_reviewer_who_works_independently_may_leave_the_organisation_empty(
+    client, coordinator, sweden, invite
+):
+    # As on the profile page: a blank organisation keeps nobody out, a made-up one could.
+    _invitation, path = invite(
+        by=coordinator, email="solo@example.org", role=Role.REVIEWER, country=sweden
+    )
+
+    response = client.post(path, new_account_form(organisation=""))
+
+    assert response.status_code == 302
+    profile = ReviewerProfile.objects.get(user__email="solo@example.org")
+    assert profile.organisation == ""
+
+
 def test_a_half_filled_account_form_keeps_what_was_typed(client, admin, sweden, invite):
     invitation, path = invite(by=admin, email="x@example.org", role=Role.REVIEWER, country=sweden)
     response = client.post(path, new_account_form(password2="something else"))

@@ -5,6 +5,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -395,6 +396,22 @@ def test_pending_reviewer_invitations_are_counted_beside_the_pool(call, countrie
     assert dict(expected) == {"Spain": 3, "Latvia": 1}
     # Invitees are not reviewers yet: nobody counts in the pool.
     assert (summary.invited, summary.reviewers, summary.free) == (4, 0, 0)
+
+
+def test_invitations_blocked_by_a_deactivated_account_are_not_counted(call, countries):
+    es = countries["ES"]
+    invite("open@example.org", country=es)
+    invite("gone@example.org", country=es)
+    invite("alias@example.org", country=es)
+    UserFactory(username="gone", email="Gone@Example.org", is_active=False)
+    former = UserFactory(username="former", email="former@example.org", is_active=False)
+    EmailAddress.objects.create(user=former, email="alias@example.org", verified=True)
+
+    summary = pool_summary(call=call)
+
+    # The deactivated account's own address (in any case) and its verified second address
+    # cannot accept until an administrator reactivates it: they are not on their way.
+    assert {c.name: c.invited for c in summary.countries if c.invited} == {"Spain": 1}
 
 
 # --- who may open it ---------------------------------------------------------------------
