@@ -18,7 +18,7 @@ PORT    ?= 8000
 # -rfEs lists failures, errors and the reason of every skipped test.
 PYTEST_ARGS ?= -rfEs
 
-.PHONY: help install var run test test-fast prodcheck lint format bench messages compilemessages migrate chromium clean distclean
+.PHONY: help install var run test test-fast prodcheck lint format bench bench-load messages compilemessages migrate chromium clean distclean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -131,6 +131,14 @@ format: $(STAMP) ## Fix what ruff can and format the code
 bench: $(STAMP) var ## Run the benchmarks
 	$(PY) bench/run.py
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(PY) bench/production_pages.py
+
+# 10,000 nominations in nomflow_bench_pages, then gunicorn (BENCH_WORKERS, default 4) and
+# Locust stepping through BENCH_USERS (default 4,8,16,32,64), BENCH_STEP_SECONDS each.
+bench-load: $(STAMP) var ## Load test: requests/s of a mix of roles at p95 <= 200 ms (Locust)
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/nomflow_bench_pages} \
+	  $(PY) bench/run.py --only pages --keep --sessions var/bench/sessions.json
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/nomflow_bench_pages} \
+	  $(PY) bench/locustfile.py
 
 messages: $(STAMP) ## Update locale/*.po for all five languages, then compile them
 	$(MANAGE) makemessages -l en -l sv -l fr -l es -l lv --no-obsolete --ignore=$(VENV) --ignore=var --ignore=staticfiles

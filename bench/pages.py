@@ -478,6 +478,10 @@ def _path_plan(world, templates, *, nominations, rng):
         if index == 0:  # the templates are the first call's
             for template in templates:
                 counts[template.path] -= 1
+            # A small call has fewer of a path than its templates: fewer in selection.
+            short = sum(-count for count in counts.values() if count < 0)
+            counts = {path: max(count, 0) for path, count in counts.items()}
+            counts["selection"] = max(counts["selection"] - short, 0)
         for path, count in counts.items():
             plan += [(call, rng.choice(by_path[path])) for _ in range(max(count, 0))]
     rng.shuffle(plan)
@@ -703,7 +707,7 @@ def build(*, nominations=10_000, seed=14):
     world = build_world(nominations=nominations, seed=seed)
     people = time.perf_counter() - started
     mark = time.perf_counter()
-    templates = capture_templates(world)
+    templates = capture_templates(world, per_path=TEMPLATES_PER_PATH if nominations >= 2_000 else 1)
     driven = time.perf_counter() - mark
     mark = time.perf_counter()
     with transaction.atomic():
@@ -987,3 +991,58 @@ def report(result):
             f"  {r['page']:<30} {r['status']:>6} {r['rows']:>6,} {r['bytes'] / 1024:>7,.0f} "
             f"{r['queries']:>7} {r['n']:>3} {r['p50']:>8,.0f} {r['p95']:>8,.0f}"
         )
+
+
+# --- sessions for the load test (bench/locustfile.py) --------------------------------------
+
+
+def load_test_sessions(world, *, per_role=20, seed=14):
+    """Signed-in sessions of people in every role, with what each would open.
+
+    The load test's virtual users send these session cookies: nobody signs in with a
+    password and a second factor in the middle of a timing.
+    """
+    from django.conf import settings
+
+    if "testserver" not in settings.ALLOWED_HOSTS:
+        settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    rng = random.Random(seed)  # noqa: S311 - reproducible choice of people
+    User = get_user_model()
+    call0 = world["calls"][0]
+
+    def session(user):
+        client = Client()
+        client.force_login(user)
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    nominators = rng.sample(world["nominators"], min(per_role, len(world["nominators"])))
+    reviewer_tasks = defaultdict(list)
+    for owner_id, pk in Task.objects.filter(
+        status__in=OPEN_TASK_STATUSES, flow_task=NominationFlow.review
+    ).values_list("owner_id", "pk"):
+        reviewer_tasks[owner_id].append(pk)
+    reviewers = rng.sample(sorted(reviewer_tasks), min(per_role, len(reviewer_tasks)))
+    coordinators = [pk for ids in world["coordinators"].values() for pk in ids]
+    people = {"cookie": settings.SESSION_COOKIE_NAME, "call": call0.pk, "roles": {}}
+    people["roles"]["nominator"] = [
+        {
+            "session": session(User.objects.get(pk=pk)),
+            "nominations": list(
+                Nomination.objects.filter(nominator_id=pk).values_list("pk", flat=True)
+            ),
+        }
+        for pk in nominators
+    ]
+    people["roles"]["reviewer"] = [
+        {"session": session(User.objects.get(pk=pk)), "tasks": reviewer_tasks[pk][:10]}
+        for pk in reviewers
+    ]
+    people["roles"]["coordinator"] = [
+        {"session": session(User.objects.get(pk=pk))} for pk in coordinators
+    ]
+    people["roles"]["lead"] = [
+        {"session": session(User.objects.get(pk=pk)), "call": call.pk}
+        for call in world["calls"]
+        for pk in world["leads"][call.pk]
+    ]
+    return people

@@ -508,6 +508,11 @@ def main(argv=None):
         "alternating --rounds times each, over the data the last --only reminders run left "
         "(reused as it is: nothing is rebuilt)",
     )
+    parser.add_argument(
+        "--sessions",
+        metavar="FILE",
+        help="with --only pages --keep: write signed-in sessions for the load test to FILE",
+    )
     parser.add_argument("--verbose", action="store_true", help="query plan and profile too")
     args = parser.parse_args(argv)
 
@@ -604,6 +609,13 @@ def run_pages(args):
         print(f"built {data['counts']} in {data['seconds']:.1f} s; not timed (--keep)")
         wrong = pages.check_consistency()
         print(f"consistency: {len(wrong)} mismatches")
+        if args.sessions:
+            import json
+
+            people = pages.load_test_sessions(data["world"])
+            Path(args.sessions).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.sessions).write_text(json.dumps(people))
+            print(f"sessions for the load test in {args.sessions}")
         return 0 if not wrong else 1
     only = [word.strip() for word in args.pages.split(",")] if args.pages else None
     result = pages.run(nominations=args.nominations, requests=args.requests, only=only)
