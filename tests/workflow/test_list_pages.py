@@ -310,3 +310,43 @@ def test_the_outbox_keeps_its_status_filter_across_cursor_pages(
     # The failed count, the page with recipients, the bouncing addresses.
     with django_assert_num_queries(PAGE_OVERHEAD + 3):
         client.get(url + links(pages[0], "next")[0])
+
+
+# --- filters narrow, never widen ----------------------------------------------------------
+
+
+def test_filters_and_pages_show_nobody_more_than_before(
+    client, monkeypatch, coordinator, reviewers, nominator, submitted
+):
+    """A filter or a page number only narrows what the person may see anyway."""
+    monkeypatch.setattr(task_views, "INBOX_PAGE_SIZE", 1)
+    monkeypatch.setattr(nomination_views, "NOMINATIONS_PAGE_SIZE", 1)
+    swedish = submitted(2)
+    french = submitted(2, code="FR")
+    client.force_login(coordinator)
+    inbox = [
+        t.process.nominationprocess.nomination
+        for page in walk(client, reverse("workflow:inbox"), "?step=screen")
+        for t in page.context["tasks"]
+    ]
+    followed = [
+        n
+        for page in walk(client, reverse("nominations:overview"), "?stage=screening")
+        for n in page.context["nominations"]
+    ]
+    assert sorted(n.pk for n in inbox) == sorted(n.pk for n in swedish)
+    assert sorted(n.pk for n in followed) == sorted(n.pk for n in swedish)
+    assert not {n.pk for n in followed} & {n.pk for n in french}
+
+    for person in [reviewers[0], nominator]:
+        client.force_login(person)
+        assert (
+            list(client.get(reverse("workflow:inbox"), {"step": "screen"}).context["tasks"]) == []
+        )
+        overview = client.get(reverse("nominations:overview"), {"stage": "screening", "page": 2})
+        assert list(overview.context["nominations"]) == []
+
+    client.logout()
+    for url in [reverse("workflow:inbox"), reverse("nominations:overview")]:
+        response = client.get(url, {"page": 2})
+        assert response.status_code == 302 and "login" in response.url
