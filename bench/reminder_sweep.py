@@ -302,8 +302,10 @@ def _clear_writes():
 
 
 def _written():
+    # The log's points, not which message each names: a point told to several people is
+    # now logged with the message of the lowest user id, before with whichever came first.
     return (
-        sorted(ReminderLog.objects.values_list("task_id", "point", "message__idempotency_key")),
+        sorted(ReminderLog.objects.values_list("task_id", "point")),
         sorted(
             (m.idempotency_key, m.recipient_id, m.subject, m.status, m.language, m.context)
             for m in Message.objects.all()
