@@ -142,12 +142,28 @@ def _step(users, *, host, seconds, out):
         check=False,
         env={**os.environ, "BENCH_SESSIONS": str(SESSIONS)},
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # Locust's own summary; the figures are read from the CSV
     )
     rows = {}
     with open(f"{prefix}_stats.csv", newline="") as handle:
         for row in csv.DictReader(handle):
             rows[row["Name"]] = row
     return rows
+
+
+def _worker_memory(master):
+    """The gunicorn workers' resident memory in MB, from /proc (Linux)."""
+    sizes = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(
+                line.split(":", 1) for line in status.read_text().splitlines() if ":" in line
+            )
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(master) and "VmRSS" in fields:
+            sizes.append(int(fields["VmRSS"].split()[0]) // 1024)
+    return ", ".join(f"{size} MB" for size in sorted(sizes)) or "unknown"
 
 
 def main():
@@ -199,6 +215,7 @@ def main():
             except OSError:
                 time.sleep(1)
         print(f"gunicorn: {workers} sync workers, bench.settings, {env['DATABASE_URL']}")
+        print(f"steps of {seconds} s; users wait 0.5-1.5 s between pages")
         print(f"{'users':>6} {'req/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'fails':>6}")
         best = None
         results = []
@@ -209,7 +226,11 @@ def main():
             p50, p95, p99 = (float(total[k]) for k in ("50%", "95%", "99%"))
             fails = int(total["Failure Count"])
             results.append((users, rps, p95, rows))
-            print(f"{users:>6} {rps:>8.1f} {p50:>7.0f} {p95:>7.0f} {p99:>7.0f} {fails:>6}")
+            memory = _worker_memory(web.pid)
+            print(
+                f"{users:>6} {rps:>8.1f} {p50:>7.0f} {p95:>7.0f} {p99:>7.0f} {fails:>6}"
+                f"   workers' RSS {memory}"
+            )
             if p95 <= 200 and not fails:
                 best = (users, rps, p95)
             elif p95 > 400:
