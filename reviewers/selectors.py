@@ -456,18 +456,6 @@ class BoardRow:
         return any(spread is not None and spread >= DISAGREEMENT for spread in self.spreads)
 
 
-def weighted_mean(*, criteria, means):
-    """The criteria's means weighted by their weights, over those with a mean; or None.
-
-    What the export shows beside the board's figure (the board computes its own in SQL).
-    """
-    scored = [(c.weight, m) for c, m in zip(criteria, means, strict=True) if m is not None]
-    total_weight = sum(float(weight) for weight, _mean in scored)
-    if not total_weight:
-        return None
-    return round(sum(float(weight) * m for weight, m in scored) / total_weight, 2)
-
-
 class _ExactQuotient(Func):
     """``numerator / denominator`` of two integers, as a key that orders them exactly.
 

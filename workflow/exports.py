@@ -40,7 +40,7 @@ from nominations.permissions import is_coordinator, leads_call
 from notifications.models import Message
 from notifications.services import notify
 from reviewers.models import CriterionScore, Review
-from reviewers.selectors import weighted_mean
+from reviewers.selectors import shown
 
 from .models import ExportFile
 
@@ -229,9 +229,9 @@ def _rows(*, nominations, submitted, questions, criteria, most_reviews, name_rev
             _mean(nomination[f"sum_{index}"], nomination[f"count_{index}"])
             for index in range(len(criteria))
         ]
-        weighted = weighted_mean(criteria=criteria, means=means)
-        row += ["" if m is None else m for m in means]
-        row.append("" if weighted is None else weighted)
+        weighted = _weighted(criteria, means)
+        row += ["" if m is None else shown(m) for m in means]
+        row.append("" if weighted is None else shown(weighted))
         for index in range(most_reviews):
             review = reviews[index] if index < len(reviews) else None
             if name_reviewers:
@@ -270,15 +270,23 @@ def _label(labels, value):
 
 
 def _mean(total, count):
-    """The mean of ``count`` scores adding up to ``total``, to two decimals; or None.
+    """The exact mean of ``count`` scores adding up to ``total`` (a ``Fraction``); or None."""
+    return Fraction(total, count) if count else None
 
-    Exactly what ``statistics.mean`` gives for the scores themselves (an int when whole,
-    else the float of the exact fraction), rounded as the board rounds it.
+
+def _weighted(criteria, means):
+    """The criteria's exact means weighted by their weights, over those with a mean; or None.
+
+    As the selection board computes it: nothing is rounded before the one rounding for
+    display (``shown``), so the export and the board show the same figures.
     """
-    if not count:
+    scored = [
+        (Fraction(c.weight), m) for c, m in zip(criteria, means, strict=True) if m is not None
+    ]
+    total_weight = sum(weight for weight, _mean in scored)
+    if not total_weight:
         return None
-    exact = Fraction(total, count)
-    return round(int(exact) if exact.denominator == 1 else float(exact), 2)
+    return sum(weight * m for weight, m in scored) / total_weight
 
 
 def _score(score):

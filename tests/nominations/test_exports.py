@@ -75,7 +75,7 @@ def test_the_lead_exports_the_calls_nominations_in_selection_with_reviewers_name
     (row,) = as_dicts(table)
     assert row["Title"] == "Mentors"
     assert row["Still running?"] == "Yes"
-    assert row["Mean: Innovation"] == "3"
+    assert row["Mean: Innovation"] == "3.00"
     named = {row["Review 1: reviewer"], row["Review 2: reviewer"]}
     assert any("<ana@example.org> (ES)" in name for name in named)
     assert any("<zoe@example.org> (FR)" in name for name in named)
@@ -187,7 +187,8 @@ def test_the_export_has_the_weighted_score_the_board_ranks_by(client, world, lea
 
     # Innovation 5 (weight 3), the two others 3 (weight 1 each): (15 + 3 + 3) / 5.
     assert board_row.weighted == Fraction(21, 5)
-    assert row["Weighted score"] == "4.2"
+    # Shown as the board shows it: exact, then two decimals, halves up.
+    assert row["Weighted score"] == str(board_row.weighted_shown) == "4.20"
 
 
 def test_the_excel_sheet_has_a_whole_name_fitting_columns_and_the_full_title(client, world, lead):

@@ -5,7 +5,7 @@ import csv
 import io
 import random
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
@@ -51,9 +51,16 @@ def csv_of(client, user, call):
     return 200, list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
-def half_even_2(value):
-    """Python's round(…, 2) of the float, as the board and the export have always shown it."""
-    return round(value, 2)
+def half_up_2(value):
+    """An exact fraction to two decimals, halves up: what the board and the export show.
+
+    Worked out here in decimal arithmetic with ample precision, independently of the
+    code's own rounding (``reviewers.selectors.shown``).
+    """
+    with localcontext() as context:
+        context.prec = 50
+        decimal = Decimal(value.numerator) / Decimal(value.denominator)
+    return decimal.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def fmt(value):
@@ -215,14 +222,15 @@ def expected_table(generated, *, visible, named):
             if not given:
                 means.append(None)
                 continue
-            exact = Fraction(sum(given), len(given))
-            means.append(half_even_2(int(exact) if exact.denominator == 1 else float(exact)))
+            means.append(Fraction(sum(given), len(given)))
+        # Exact means, weighted exactly, rounded once for display (never before weighting).
         scored = [
-            (float(c.weight), m) for c, m in zip(criteria, means, strict=False) if m is not None
+            (Fraction(c.weight), m) for c, m in zip(criteria, means, strict=False) if m is not None
         ]
         weight = sum(w for w, _m in scored)
-        weighted = half_even_2(sum(w * m for w, m in scored) / weight) if weight else None
-        row += [fmt(m) for m in means] + [fmt(weighted)]
+        weighted = sum(w * m for w, m in scored) / weight if weight else None
+        row += [fmt(None if m is None else half_up_2(m)) for m in means]
+        row.append(fmt(None if weighted is None else half_up_2(weighted)))
         for index in range(most):
             review = fact["reviews"][index] if index < len(fact["reviews"]) else None
             if named:
