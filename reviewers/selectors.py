@@ -14,10 +14,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
-    BigIntegerField,
-    Case,
     Count,
-    ExpressionWrapper,
     F,
     FloatField,
     Func,
@@ -29,9 +26,8 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce, Greatest, Least, Lower, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -482,46 +478,37 @@ class _ExactQuotient(Func):
 
 
 def _board_figures(criteria):
-    """The aggregates the board reads per nomination, for ``QuerySet.annotate``.
+    """(aggregates per nomination for ``annotate``, the exact sort key for ``alias``).
 
-    Per criterion ``i``: ``board_sum_i``, ``board_count_i`` (scores given in submitted
-    reviews), ``board_high_i`` and ``board_low_i``; and the weighted mean as one exact
-    fraction ``board_num / board_den``: with weights in hundredths ``W`` and counts ``n``
-    (1 where a criterion has no score, whose weight then counts 0),
-    ``Σ W_i·sum_i·Π_{k≠i} n_k / (Π n_k · Σ W_i)`` — integers only, so nothing is rounded.
+    Per criterion ``i``: ``board_sum_i`` and ``board_count_i`` of the scores given in
+    submitted reviews, ``board_high_i`` and ``board_low_i``. The key is the weighted mean
+    as one quotient of integers: with weights in hundredths ``W``, counts ``n`` and
+    ``m_i = min(n_i, 1)`` (a criterion without a score weighs nothing),
+    ``Σ W_i·m_i·sum_i·Π_{k≠i} max(n_k, 1) / (Π max(n_k, 1) · Σ W_i·m_i)`` — nothing is
+    rounded before the one division; no score at all gives NULL.
     """
-    figures = {}
-    counts, weights, sums = [], [], []
+    figures, counts, weights, sums = {}, [], [], []
     for index, criterion in enumerate(criteria):
         given = Q(
             reviews__status=Review.Status.SUBMITTED,
             reviews__scores__criterion=criterion.pk,
             reviews__scores__score__isnull=False,
         )
-        figures[f"board_sum_{index}"] = Sum("reviews__scores__score", filter=given)
+        figures[f"board_sum_{index}"] = Sum("reviews__scores__score", filter=given, default=0)
         figures[f"board_count_{index}"] = Count("reviews__scores", filter=given)
         figures[f"board_high_{index}"] = Max("reviews__scores__score", filter=given)
         figures[f"board_low_{index}"] = Min("reviews__scores__score", filter=given)
         count = F(f"board_count_{index}")
-        counts.append(Case(When(**{f"board_count_{index}": 0}, then=Value(1)), default=count))
-        weights.append(
-            Case(
-                When(**{f"board_count_{index}": 0}, then=Value(0)),
-                default=Value(int(criterion.weight * 100)),
-            )
-        )
-        sums.append(Coalesce(F(f"board_sum_{index}"), Value(0)))
+        counts.append(Greatest(count, Value(1)))
+        weights.append(Value(int(criterion.weight * 100)) * Least(count, Value(1)))
+        sums.append(F(f"board_sum_{index}"))
     if not criteria:
-        return figures, Value(0), Value(0)
-    numerator = sum(
-        (
-            _product([weights[i], sums[i], *[counts[k] for k in range(len(criteria)) if k != i]])
-            for i in range(len(criteria))
-        ),
-        start=Value(0),
+        return figures, Value(None, output_field=FloatField())
+    numerator = _total(
+        _product([weights[i], sums[i], *counts[:i], *counts[i + 1 :]]) for i in range(len(criteria))
     )
-    denominator = _product([*counts, sum(weights, start=Value(0))])
-    return figures, numerator, denominator
+    denominator = _product([*counts, _total(weights)])
+    return figures, _ExactQuotient(numerator, NullIf(denominator, Value(0)))
 
 
 def _product(factors):
@@ -529,6 +516,14 @@ def _product(factors):
     for factor in factors[1:]:
         product = product * factor
     return product
+
+
+def _total(terms):
+    terms = list(terms)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def board_ranking(*, call, nominations, order="score"):
@@ -540,20 +535,9 @@ def board_ranking(*, call, nominations, order="score"):
     (then by score). Each row's reviews and themes are fetched only for the rows read.
     """
     criteria = list(call.criteria.all())
-    figures, numerator, denominator = _board_figures(criteria)
-    ranked = nominations.annotate(**figures).annotate(
-        board_num=ExpressionWrapper(numerator, output_field=BigIntegerField()),
-        board_den=ExpressionWrapper(denominator, output_field=BigIntegerField()),
-    )
-    best_first = [
-        Case(
-            When(board_den=0, then=Value(None)),
-            default=_ExactQuotient(F("board_num"), F("board_den")),
-            output_field=FloatField(),
-        ).desc(nulls_last=True),
-        "submitted_at",
-        "pk",
-    ]
+    figures, key = _board_figures(criteria)
+    ranked = nominations.annotate(**figures).alias(board_key=key)
+    best_first = [F("board_key").desc(nulls_last=True), "submitted_at", "pk"]
     if order == "title":
         ordering = ["title", "pk"]
     elif order == "country":
@@ -574,18 +558,20 @@ def board_row(*, criteria, nomination):
         by_criterion = {s.criterion_id: s.score for s in review.scores.all()}
         reviews.append((review, [by_criterion.get(c.pk) for c in criteria]))
     means, spreads = [], []
-    for index in range(len(criteria)):
+    weighted_sum = total_weight = Fraction(0)
+    for index, criterion in enumerate(criteria):
         count = getattr(nomination, f"board_count_{index}")
         if count:
-            means.append(Fraction(getattr(nomination, f"board_sum_{index}"), count))
+            mean_ = Fraction(getattr(nomination, f"board_sum_{index}"), count)
             high, low = (getattr(nomination, f"board_{end}_{index}") for end in ("high", "low"))
+            means.append(mean_)
             spreads.append(high - low)
+            weighted_sum += Fraction(criterion.weight) * mean_
+            total_weight += Fraction(criterion.weight)
         else:
             means.append(None)
             spreads.append(None)
-    weighted = (
-        Fraction(nomination.board_num, nomination.board_den) if nomination.board_den else None
-    )
+    weighted = weighted_sum / total_weight if total_weight else None
     return BoardRow(
         nomination=nomination, reviews=reviews, means=means, spreads=spreads, weighted=weighted
     )
