@@ -951,8 +951,11 @@ def run(*, nominations=10_000, requests=REQUESTS, seed=14, only=None):
 
 def pages_line(result):
     timed = [r for r in result["pages"] if not r.get("missing")]
-    worst = max(timed, key=lambda r: r["p95"])
-    most = max(r["queries"] for r in timed)
+    # The exports have targets of their own (the CSV is on the line; the Excel file, built
+    # in the background, is in the table): the worst page and most queries are the pages'.
+    shown = [r for r in timed if "export" not in r["page"]] or timed
+    worst = max(shown, key=lambda r: r["p95"])
+    most = max(r["queries"] for r in shown)
     csv = next((r for r in timed if "CSV" in r["page"]), None)
     return (
         f"pages: worst p95 {worst['p95']:.0f} ms ({worst['page']}), most queries {most}, "
