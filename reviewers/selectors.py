@@ -8,7 +8,6 @@ from datetime import timedelta
 from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
-from statistics import mean
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
@@ -51,7 +50,7 @@ def submitted_reviews_summary(*, nomination):
     """All submitted reviews of a nomination side by side, with the mean per criterion.
 
     Returns ``{"criteria": [...], "reviews": [(review, [score or None per criterion])],
-    "means": [mean or None per criterion]}``. For leads and admins only.
+    "means": [mean as shown, or None, per criterion]}``. For leads and admins only.
     """
     criteria = list(nomination.call.criteria.all())
     reviews = list(
@@ -66,7 +65,8 @@ def submitted_reviews_summary(*, nomination):
     means = []
     for index, _criterion in enumerate(criteria):
         values = [row[index].score for _review, row in rows if row[index] and row[index].score]
-        means.append(round(mean(values), 2) if values else None)
+        # Exact, rounded once for display, as the board and the export show it.
+        means.append(shown(Fraction(sum(values), len(values))) if values else None)
     return {"criteria": criteria, "reviews": rows, "means": means}
 
 
