@@ -324,7 +324,8 @@ def test_row_errors_are_stored_as_codes_and_worded_in_the_readers_language(admin
 
     assert error == {"code": "missing", "params": {"column": "email"}}
     assert row_error_text(error) == "“Email” is empty."
-    assert swedish.startswith("“E-post”")
+    # Swedish quotes with ” on both sides.
+    assert swedish == "”E-post” är tom."
 
 
 def test_roles_are_read_in_any_language_and_calls_by_id_or_title(admin, countries, call):
