@@ -135,6 +135,7 @@ bench: $(STAMP) var ## Run the benchmarks
 # 10,000 nominations in nomflow_bench_pages, then gunicorn (BENCH_WORKERS, default 4) and
 # Locust stepping through BENCH_USERS (default 4,8,16,32,64), BENCH_STEP_SECONDS each.
 bench-load: $(STAMP) var ## Load test: requests/s of a mix of roles at p95 <= 200 ms (Locust)
+	$(PY) -m pip install --disable-pip-version-check --quiet -e ".[dev,bench]"
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/nomflow_bench_pages} \
 	  $(PY) bench/run.py --only pages --keep --sessions var/bench/sessions.json
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/nomflow_bench_pages} \
