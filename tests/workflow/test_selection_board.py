@@ -131,6 +131,25 @@ def test_the_board_costs_the_same_queries_for_few_or_many_nominations(
     assert len(page.context["rows"]) == 4
 
 
+def test_a_filtered_board_costs_what_an_unfiltered_one_does(
+    client, call, countries, theme, lead, django_assert_num_queries
+):
+    reviewed(call, countries["SE"], [[4, 4, 4]], title="Swedish")
+    reviewed(call, countries["FR"], [[3, 3, 3]], title="French")
+    client.force_login(lead)
+    url = reverse("workflow:board", args=[call.pk])
+    client.get(url)
+    with django_assert_num_queries(20):
+        client.get(url)
+
+    # A chosen country and theme are checked against the lists the page reads anyway.
+    filters = {"country": countries["SE"].pk, "theme": theme.pk, "sort": "title"}
+    with django_assert_num_queries(20):
+        page = client.get(url, filters)
+
+    assert [row.nomination.title for row, _task in page.context["rows"]] == ["Swedish"]
+
+
 def test_the_balance_counts_selected_and_undecided_against_the_targets(
     client, call, countries, theme, lead
 ):
