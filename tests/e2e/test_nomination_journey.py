@@ -230,7 +230,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
     to_board.click()
     board = page.locator("table.board")
     expect(board.locator("tbody tr").first).to_contain_text("Neighbourhood mentors")
-    expect(board.locator("tbody tr").first).to_contain_text("4.5")
+    expect(board.locator("tbody tr").first).to_contain_text("4.50")
     assert_no_sideways_scroll(page)
     screenshot(page, "selection-board.png")
     axe_check(page)
@@ -241,7 +241,7 @@ def test_a_new_nominator_follows_a_nomination_from_sign_up_to_selection(
         expect(scores).to_contain_text(
             f"{reviewer.get_full_name()} ({reviewer.reviewer_profile.country.code})"
         )
-    expect(scores.locator("tfoot td strong")).to_have_text(["4.5", "4.5", "4.5"])
+    expect(scores.locator("tfoot td strong")).to_have_text(["4.50", "4.50", "4.50"])
     assert_no_sideways_scroll(page)
     page.get_by_label("Selected for the transnational showcase").check()
     page.get_by_label("Rationale", exact=True).fill(RATIONALE)
