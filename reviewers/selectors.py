@@ -730,6 +730,11 @@ def _free_places(count):
     return ngettext("%(count)s free place", "%(count)s free places", count) % {"count": count}
 
 
+def _over_countries(figure):
+    """A call-wide total: the figure summed over the pool's countries."""
+    return property(lambda summary: sum(getattr(c, figure) for c in summary.countries))
+
+
 @dataclass(frozen=True)
 class PoolSummary:
     call: object
@@ -739,45 +744,16 @@ class PoolSummary:
     themes: list  # [PoolTheme], priority themes first, then by name
     gaps: list  # [PoolGap], most severe first
 
-    @property
-    def reviewers(self):
-        return sum(c.reviewers for c in self.countries)
-
-    @property
-    def invited(self):
-        return sum(c.invited for c in self.countries)
-
-    @property
-    def free(self):
-        return sum(c.free for c in self.countries)
-
-    @property
-    def capacity(self):
-        return sum(c.capacity for c in self.countries)
-
-    @property
-    def load(self):
-        return sum(c.load for c in self.countries)
-
-    @property
-    def away(self):
-        return sum(c.away for c in self.countries)
-
-    @property
-    def received(self):
-        return sum(c.received for c in self.countries)
-
-    @property
-    def to_review(self):
-        return sum(c.to_review for c in self.countries)
-
-    @property
-    def held(self):
-        return sum(c.held for c in self.countries)
-
-    @property
-    def needed(self):
-        return sum(c.needed for c in self.countries)
+    reviewers = _over_countries("reviewers")
+    invited = _over_countries("invited")
+    free = _over_countries("free")
+    capacity = _over_countries("capacity")
+    load = _over_countries("load")
+    away = _over_countries("away")
+    received = _over_countries("received")
+    to_review = _over_countries("to_review")
+    held = _over_countries("held")
+    needed = _over_countries("needed")
 
 
 def _reads(code):
