@@ -99,23 +99,9 @@ def admin(db):
 
 
 @pytest.fixture
-def coordinator(countries):
-    user = UserFactory(username="coord-se")
-    countries["SE"].coordinators.add(user)
-    return user
-
-
-@pytest.fixture
 def other_coordinator(countries):
     user = UserFactory(username="coord-fr")
     countries["FR"].coordinators.add(user)
-    return user
-
-
-@pytest.fixture
-def lead(call):
-    user = UserFactory(username="lead")
-    call.leads.add(user)
     return user
 
 
@@ -124,11 +110,6 @@ def other_lead(other_call):
     user = UserFactory(username="other-lead")
     other_call.leads.add(user)
     return user
-
-
-@pytest.fixture
-def nominator(db):
-    return UserFactory(username="nominator")
 
 
 @pytest.fixture
