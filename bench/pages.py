@@ -35,7 +35,6 @@ from collections import Counter, defaultdict
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
@@ -52,6 +51,7 @@ try:
     from reviewers.models import expertise_set
 except ImportError:  # the code before reviewer profiles (the before figures)
     expertise_set = None
+from bench.lifecycle import COUNTRIES, CRITERIA, REVIEWERS, UNUSABLE  # same people and rubric
 from workflow.flows import NominationFlow
 from workflow.services import (
     ScreeningDecision,
@@ -63,9 +63,6 @@ from workflow.services import (
     selection_decide,
 )
 
-#: Nobody signs in with a password: the pages are asked with force_login.
-UNUSABLE = make_password(None)
-COUNTRIES = [("ES", "Spain"), ("FR", "France"), ("LV", "Latvia"), ("SE", "Sweden")]
 THEMES = [
     "Spatial segregation",
     "Social exclusion",
@@ -76,15 +73,7 @@ THEMES = [
     "Climate adaptation",
     "Mobility",
 ]
-CRITERIA = [
-    "Innovation",
-    "Impact and evidence",
-    "Sustainability and longevity",
-    "Transferability",
-    "Relevance to the call's themes",
-]
 CALLS = 4
-REVIEWERS = 150
 COORDINATORS_PER_COUNTRY = 2
 LEADS_PER_CALL = 2
 NOMINATIONS_PER_NOMINATOR = 3
