@@ -253,6 +253,7 @@ def _reminders_send_in_python(*, now, calls, max_days):
             "time_zone": call.time_zone,
             "overdue": now >= due,
             "path": f"/tasks/{task_id}/",
+            "task_id": task_id,
         }
         reminder_points = [p for p in points if p != "escalation"]
         if reminder_points:
@@ -462,11 +463,11 @@ _ITEM = """
     CASE WHEN due.holder_ids IS NULL THEN json_build_object('node', due.node,
         'nomination_title', due.title, 'nomination_id', due.nomination_id,
         'due_at', due.due_at, 'time_zone', due.time_zone, 'overdue', due.overdue,
-        'path', '/tasks/' || due.task_id || '/')
+        'path', '/tasks/' || due.task_id || '/', 'task_id', due.task_id)
     ELSE json_build_object('node', due.node,
         'nomination_title', due.title, 'nomination_id', due.nomination_id,
         'due_at', due.due_at, 'time_zone', due.time_zone, 'overdue', due.overdue,
-        'path', '/tasks/' || due.task_id || '/',
+        'path', '/tasks/' || due.task_id || '/', 'task_id', due.task_id,
         'nomination_path',
             CASE WHEN due.links THEN '/nominations/' || due.nomination_id || '/' ELSE '' END,
         'holders', (
@@ -690,14 +691,30 @@ def _points_log(rows, *, now):
         )
 
 
-def _reminders_outdated(message_ids):
-    """The held reminders none of whose tasks is still open: a digest leaves them out."""
-    open_ = defaultdict(bool)
-    for message_id, status in ReminderLog.objects.filter(message_id__in=message_ids).values_list(
-        "message_id", "task__status"
-    ):
-        open_[message_id] |= status in OPEN_TASK_STATUSES
-    return {message_id for message_id, is_open in open_.items() if not is_open}
+def _reminders_outdated(reminders):
+    """The held ``reminders`` none of whose tasks is still open: a digest leaves them out.
+
+    A reminder's tasks are read from its own list: a point told to several people (every
+    coordinator of a pool task) is logged with the first one's message only. A reminder
+    written before its list named the task ids falls back to that log.
+    """
+    tasks_of = {}
+    for message in reminders:
+        items = message.context.get("tasks", [])
+        if items and all("task_id" in item for item in items):
+            tasks_of[message.pk] = {item["task_id"] for item in items}
+    logged = ReminderLog.objects.filter(
+        message_id__in=[m.pk for m in reminders if m.pk not in tasks_of]
+    ).values_list("message_id", "task_id")
+    for message_id, task_id in logged:
+        tasks_of.setdefault(message_id, set()).add(task_id)
+    open_ids = set(
+        Task.objects.filter(
+            pk__in={task_id for ids in tasks_of.values() for task_id in ids},
+            status__in=OPEN_TASK_STATUSES,
+        ).values_list("pk", flat=True)
+    )
+    return {message_id for message_id, ids in tasks_of.items() if not ids & open_ids}
 
 
 def digests_send(*, now=None):
@@ -713,7 +730,7 @@ def digests_send(*, now=None):
         .order_by("recipient_id", "created_at")
     )
     held = list(held)
-    outdated = _reminders_outdated([m.pk for m in held if m.kind == Message.Kind.REMINDER])
+    outdated = _reminders_outdated([m for m in held if m.kind == Message.Kind.REMINDER])
     per_user = defaultdict(list)
     for message in held:
         if message.pk not in outdated:

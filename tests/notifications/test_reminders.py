@@ -16,7 +16,7 @@ from viewflow.workflow.models import Task
 
 from notifications.models import Message, Notification, Preference, ReminderLog
 from workflow.flows import NominationFlow
-from workflow.reminders import reminders_send
+from workflow.reminders import digests_send, reminders_send
 from workflow.services import ScreeningDecision, nomination_screen, nomination_submit
 
 from ..factories import NominationFactory, UserFactory
@@ -328,3 +328,32 @@ def test_a_run_that_missed_the_other_runs_log_still_sends_nothing_twice(send, re
     assert mail.outbox == []
     assert Message.objects.filter(kind=Message.Kind.REMINDER).count() == 1
     assert points(review_task) == ["before:7"]
+
+
+# --- reminders held for a daily digest -------------------------------------------------
+
+
+def test_a_pool_task_done_before_the_digest_is_left_out_of_every_coordinators_digest(
+    send, draft, due, coordinator
+):
+    """Each of the country's coordinators holds a reminder of the same screening task; the
+    point is logged once, with the first one's message, yet neither digest may list it."""
+    second_coordinator = UserFactory(username="coordinator-se-2")
+    draft.country.coordinators.add(second_coordinator)
+    for person in (coordinator, second_coordinator):
+        Preference.objects.update_or_create(
+            user=person, defaults={"delivery": Preference.Delivery.DAILY}
+        )
+    task = submit(draft)
+    set_due([task], due)
+    assert send(due - 7 * DAY + HOUR) == 2
+    held = Message.objects.filter(kind=Message.Kind.REMINDER)
+    assert {m.status for m in held} == {Message.Status.HELD_FOR_DIGEST}
+
+    accept(draft, coordinator)
+    mail.outbox.clear()
+    digests_send()
+
+    assert {m.status for m in held.all()} == {Message.Status.OUTDATED}
+    assert mail.outbox == []
+    assert not Message.objects.filter(kind=Message.Kind.DIGEST).exists()
