@@ -21,9 +21,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from kombu.exceptions import BatchPublishError, OperationalError
 
 from config.site import absolute_url
+from nominations.models import Invitation
 
 from .models import Message, Notification, Preference
 from .sending import EmailSession
@@ -521,8 +523,44 @@ def messages_send(*, message_ids, now=None, session=None):
     return sent
 
 
+#: Messages that carry an invitation's link.
+INVITATION_KINDS = (Message.Kind.INVITATION, Message.Kind.INVITATION_REMINDER)
+
+
+class ResendRefused(Exception):
+    """A message that must not go out again as it is; the text says why and what to do."""
+
+
+def _invitation_link_works(message, *, now):
+    """Whether the invitation link in ``message`` would still open a pending invitation.
+
+    Each sending of an invitation draws a link of its own and kills the previous one, and
+    a used, withdrawn or expired invitation opens nothing: sent again as it is, such an
+    email would carry a link that leads nowhere.
+    """
+    nonce = message.context.get("nonce") or ""
+    return Invitation.objects.filter(
+        token_hash=Invitation.hash_token(Invitation.token_for(nonce)),
+        status=Invitation.Status.PENDING,
+        expires_at__gt=now,
+    ).exists()
+
+
 def message_resend(*, message):
-    """Staff ask for a failed (or sent) message to go out again."""
+    """Staff ask for a failed (or sent) message to go out again.
+
+    Raises ``ResendRefused`` for an invitation whose link no longer works: a new link is
+    drawn by resending the invitation itself, from the invitations page.
+    """
+    now = timezone.now()
+    if message.kind in INVITATION_KINDS and not _invitation_link_works(message, now=now):
+        raise ResendRefused(
+            _(
+                "This invitation's link no longer works: the invitation was sent again "
+                "since, or it was accepted, declined, withdrawn or has expired. To invite "
+                "the person again, use the invitations page, which sends a new link."
+            )
+        )
     Message.objects.filter(pk=message.pk).update(
         status=Message.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )

@@ -12,7 +12,13 @@ from nominations.pagination import page_by_cursor
 
 from .forms import PreferenceForm
 from .models import Message, Notification, Preference
-from .services import bounce_clear, message_resend, notifications_mark_read, preference_for
+from .services import (
+    ResendRefused,
+    bounce_clear,
+    message_resend,
+    notifications_mark_read,
+    preference_for,
+)
 
 #: Bouncing addresses listed on the outbox page, most recent first.
 BOUNCED_SHOWN = 100
@@ -110,8 +116,12 @@ def outbox(request):
 @staff_required
 def outbox_resend(request, pk):
     message = get_object_or_404(Message, pk=pk)
-    message_resend(message=message)
-    messages.success(request, _("The message is queued to be sent again."))
+    try:
+        message_resend(message=message)
+    except ResendRefused as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, _("The message is queued to be sent again."))
     return redirect("notifications:outbox")
 
 

@@ -7,6 +7,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -470,3 +471,42 @@ def test_a_short_invitation_is_not_reminded_right_after_it_is_sent(settings, adm
     invitation_create(by=admin, email="s@example.org", role=Role.REVIEWER, country=sweden)
     assert invitations_remind_and_expire(now=timezone.now() + timedelta(hours=1)) == (0, 0)
     assert invitations_remind_and_expire(now=timezone.now() + timedelta(days=1.5)) == (1, 0)
+
+
+# Sending again from the staff outbox ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("since", "live"),
+    [("nothing", True), ("resent", False), ("withdrawn", False), ("accepted", False)],
+)
+def test_the_outbox_sends_an_invitation_again_only_while_its_link_still_works(
+    client, admin, coordinator, sweden, sent, since, live
+):
+    invitation, _ = sent(
+        invitation_create, by=coordinator, email="r@example.org", role=Role.REVIEWER, country=sweden
+    )
+    first = Message.objects.get(kind=Message.Kind.INVITATION)
+    if since == "resent":
+        sent(invitation_resend, invitation=invitation, by=coordinator)
+    elif since == "withdrawn":
+        invitation_withdraw(invitation=invitation, by=coordinator)
+    elif since == "accepted":
+        invitation_accept(invitation=invitation, user=UserFactory(email="r@example.org"))
+    client.force_login(admin)
+    mail.outbox.clear()
+
+    page = sent(client.post, path=reverse("notifications:resend", args=[first.pk]), follow=True)
+
+    first.refresh_from_db()
+    shown = [str(m) for m in page.context["messages"]]
+    if live:
+        assert shown == ["The message is queued to be sent again."]
+        (email,) = mail.outbox
+        assert link_token(email.body) == sent_token(first)
+        assert Invitation.objects.filter(token_hash=token_hash_for(sent_token(first))).exists()
+    else:
+        assert first.status == Message.Status.SENT
+        assert mail.outbox == []
+        assert len(shown) == 1
+        assert "link no longer works" in shown[0]
