@@ -1,16 +1,19 @@
 """Celery: the broker is Redis in production; the embedded default needs no server."""
 
 from datetime import timedelta
+from pathlib import Path
 
 from celery.schedules import crontab
+from kombu import Exchange, Queue
 
 from config.env import VAR_DIR, env
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's filesystem transport: producer and worker share one folder, so
-    # `make run` has a real worker and beat without a broker server.
-    _broker_dir = VAR_DIR / "broker"
+    # `make run` has a real worker and beat without a broker server. CELERY_BROKER_FOLDER
+    # moves the folders (a test's worker keeps to its own, away from `make run`'s).
+    _broker_dir = Path(env("CELERY_BROKER_FOLDER", default=str(VAR_DIR / "broker")))
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -49,6 +52,35 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 # no task (tests/notifications/test_worker_connections.py).
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=100)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Queues, so that a long task of one kind never delays the short ones of another: an Excel
+# export of a big call (tens of seconds) or a spreadsheet import must not hold up an email
+# or a reminder. Each task is routed by name below; docs/scaling.md ("Worker nodes") explains
+# the grouping and docs/operations.md ("Workers and queues") the workers that consume them.
+#   email   one send per message or batch, and the every-minute outbox sweep: many short tasks
+#   sweeps  beat's other jobs: reminders, digests, invitation expiry, retention, expiry of exports
+#   exports the heavy work a person starts: Excel exports and spreadsheet imports of invitations
+#   celery  Celery's default, for a task given no route (none of ours: a test checks each is)
+# Each queue has its own exchange and routing key (Celery's own default for a queue it creates):
+# queues sharing one routing key would each receive every task sent to it.
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in ("email", "sweeps", "exports", CELERY_TASK_DEFAULT_QUEUE)
+]
+# A worker started without -Q (`make run`, a one-worker deployment) consumes every queue above.
+CELERY_TASK_ROUTES = {
+    "notifications.tasks.send_message": {"queue": "email"},
+    "notifications.tasks.send_messages": {"queue": "email"},
+    "notifications.tasks.sweep_messages": {"queue": "email"},
+    "workflow.tasks.send_reminders": {"queue": "sweeps"},
+    "workflow.tasks.send_daily_digests": {"queue": "sweeps"},
+    "workflow.tasks.invitations_remind_and_expire": {"queue": "sweeps"},
+    "workflow.tasks.personal_data_retention": {"queue": "sweeps"},
+    "workflow.tasks.export_files_expire": {"queue": "sweeps"},
+    "workflow.tasks.export_build": {"queue": "exports"},
+    "workflow.tasks.invitation_import_run": {"queue": "exports"},
+}
 
 # Periodic work. Long waits live in the database (task due dates, the outbox), never in
 # broker ETAs, which Redis redelivers after its visibility timeout. The flow has no

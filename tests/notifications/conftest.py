@@ -311,11 +311,13 @@ def database_url():
 
 
 class CeleryWorker:
-    def __init__(self, *, name, env, log_path, pool="solo"):
+    def __init__(self, *, name, env, log_path, pool="solo", queues=None):
         self.name = name
         self.env = env
         self.log_path = log_path
         self.pool = pool
+        # None: no -Q, so every queue of CELERY_TASK_QUEUES, as `make run`'s worker.
+        self.queues = queues
         self.process = None
 
     def start(self, *, timeout=45):
@@ -329,8 +331,7 @@ class CeleryWorker:
                     "worker",
                     f"--pool={self.pool}",
                     "--concurrency=1",
-                    "-Q",
-                    "celery",
+                    *(["-Q", ",".join(self.queues)] if self.queues else []),
                     "--without-heartbeat",
                     "--without-gossip",
                     "--without-mingle",
@@ -395,7 +396,8 @@ class CeleryWorker:
 def start_worker(private_redis, smtp_sink, tmp_path):
     """Start a real Celery worker on the test database, the private Redis and the sink:
     ``start_worker()`` runs tasks in the worker's own process (``--pool=solo``),
-    ``start_worker(pool="prefork")`` in one pool process, as production does."""
+    ``start_worker(pool="prefork")`` in one pool process, as production does. It consumes
+    every queue, unless ``queues=["email", "sweeps"]`` names some (``-Q``)."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -409,12 +411,13 @@ def start_worker(private_redis, smtp_sink, tmp_path):
     }
     workers = []
 
-    def start(*, pool="solo"):
+    def start(*, pool="solo", queues=None):
         worker = CeleryWorker(
             name=f"worker{len(workers) + 1}",
             env=env,
             log_path=tmp_path / f"worker{len(workers) + 1}.log",
             pool=pool,
+            queues=queues,
         )
         workers.append(worker)
         return worker.start()
