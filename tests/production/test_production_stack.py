@@ -2,16 +2,19 @@
 
 The production settings (``config.settings.production``) on a fresh PostgreSQL database
 and a Redis of the test's own: ``check --deploy``, ``collectstatic``, ``migrate``, the
-demo data, gunicorn with two workers, a Celery worker and one beat. Then every role's
-pages are walked from their home page, link by link, each page's stylesheets, scripts
-and images fetched too; the Celery worker is killed and Redis stopped while people keep
-working, and no request may fail. The figures are printed for the record.
+demo data, gunicorn with two workers, the Celery workers of docs/operations.md (one for
+the email and sweeps queues, one for exports and the default queue) and one beat. Then
+every role's pages are walked from their home page, link by link, each page's
+stylesheets, scripts and images fetched too; an Excel export is built by its worker while
+the other sends its email; the Celery workers are killed and Redis stopped while people
+keep working, and no request may fail. The figures are printed for the record.
 
 Runs with ``make prodcheck`` (and in CI); needs PostgreSQL in DATABASE_URL and
 redis-server.
 """
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -33,6 +36,13 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # A fresh database beside DATABASE_URL's (and one for the restored backup), dropped first.
 DATABASE_NAME = os.environ.get("PRODCHECK_DATABASE", "nomflow_prodcheck")
 PAGES_PER_ROLE = 150
+#: The workers of docs/operations.md ("Workers and queues"), by the queues each consumes:
+#: emails and beat's sweeps never wait behind an export or an import.
+WORKERS = {
+    "worker-mail": ["-Q", "email,sweeps", "--concurrency=2"],
+    "worker-bulk": ["-Q", "exports,celery", "--concurrency=1", "--prefetch-multiplier=1"],
+}
+HEALTH_CHECK_TOKEN = secrets.token_urlsafe(24)
 
 pytestmark = [
     pytest.mark.production,
@@ -78,6 +88,7 @@ class Stack:
             "EMAIL_FILE_PATH": str(folder / "emails"),
             "ANYMAIL_WEBHOOK_SECRET": "provider:" + secrets.token_urlsafe(16),
             "SITE_URL": "https://127.0.0.1",
+            "HEALTH_CHECK_TOKEN": HEALTH_CHECK_TOKEN,
             "PYTHONUNBUFFERED": "1",
         }
         for name in ("DJANGO_ALLOW_ASYNC_UNSAFE", "TEST_CELERY_TASK_ALWAYS_EAGER"):
@@ -130,21 +141,38 @@ class Stack:
         )
         wait_until(self._web_answers, timeout=120, what="gunicorn")
 
-    def start_worker(self):
-        self.start(
-            "worker",
-            [
-                str(BIN / "celery"),
-                "-A",
-                "config",
-                "worker",
-                "--concurrency=2",
-                "--loglevel=INFO",
-                "--hostname",
-                "prodcheck@%h",
-            ],
-        )
-        wait_until(lambda: " ready." in self.log("worker"), timeout=60, what="the worker")
+    def start_workers(self):
+        """Start the workers of WORKERS that are not running, and wait until each is ready."""
+        started = {}
+        for name, options in WORKERS.items():
+            if name in self.processes and self.processes[name].poll() is None:
+                continue
+            log = self.folder / f"{name}.log"
+            started[name] = log.read_text().count(" ready.") if log.exists() else 0
+            self.start(
+                name,
+                [
+                    str(BIN / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    *options,
+                    "--loglevel=INFO",
+                    "--hostname",
+                    f"{name}@%h",
+                ],
+            )
+        for name, before in started.items():
+            wait_until(
+                lambda name=name, before=before: self.log(name).count(" ready.") > before,
+                timeout=60,
+                what=f"the Celery worker {name}",
+            )
+
+    def kill_workers(self):
+        for name in WORKERS:
+            if name in self.processes:
+                self.kill(name)
 
     def start_beat(self):
         self.start(
@@ -208,7 +236,7 @@ def stack(tmp_path_factory):
         stack.manage("migrate", "--noinput")
         stack.demo_output = stack.manage("load_demo")
         stack.start_web()
-        stack.start_worker()
+        stack.start_workers()
         stack.start_beat()
         yield stack
     finally:
@@ -295,7 +323,7 @@ def test_every_page_answers_200_with_its_css_and_javascript(stack):
 
 def test_no_request_fails_while_the_worker_is_killed_or_redis_stops(stack):
     walk = Walk()
-    stack.kill("worker")
+    stack.kill_workers()
     walk_everyone(stack, walk, limit=25)
     report("Worker killed", walk)
 
@@ -318,7 +346,7 @@ def test_no_request_fails_while_the_worker_is_killed_or_redis_stops(stack):
     assert screened.status_code == 200 and screened.url.endswith("/tasks/"), screened.url
 
     stack.redis.start()
-    stack.start_worker()
+    stack.start_workers()
     emails_before = len(stack.emails())
     # The sweep (beat, every minute) sends what the outage kept back, once.
     wait_until(
@@ -332,6 +360,69 @@ def test_no_request_fails_while_the_worker_is_killed_or_redis_stops(stack):
         if line.startswith("X-Nomflow-Message:")
     ]
     assert len(keys) == len(set(keys)), "an email went out twice"
+
+
+def test_an_excel_export_is_built_by_its_worker_while_the_other_sends_the_email(stack):
+    """The lead asks for a call's Excel file: the exports worker builds it, the mail worker
+    emails "ready"; neither receives a task of the other's queues."""
+    lead = Walker(stack.url, totp_secret=demo_totp_secret())
+    lead.sign_in("lead@nomflow.test", "demo-password-1")
+    overview = lead.get("/nominations/overview/")
+    excel = next(
+        link
+        for link in _links(overview.text)
+        if re.fullmatch(r"/nominations/calls/\d+/export\.xlsx", link)
+    )
+    exports_page = urlsplit(lead.get(excel).url).path
+
+    asked = lead.post_form(exports_page, {})
+
+    assert asked.status_code == 200 and urlsplit(asked.url).path == exports_page, asked.url
+    wait_until(
+        lambda: succeeded("workflow.tasks.export_build", stack.log("worker-bulk")),
+        timeout=120,
+        what="the export built by worker-bulk",
+    )
+    wait_until(
+        # The demo has no export before: this is the one just asked for.
+        lambda: any("X-Nomflow-Message: export-ready:" in text for text in stack.emails()),
+        timeout=120,
+        what="the lead's email that the export is ready",
+    )
+    mail, bulk = stack.log("worker-mail"), stack.log("worker-bulk")
+    assert succeeded("notifications.tasks.send_message", mail)
+    assert "workflow.tasks.export_build[" not in mail
+    assert "notifications.tasks.send_message[" not in bulk
+    assert "notifications.tasks.sweep_messages[" not in bulk
+    page = lead.get(exports_page)
+    assert "/download/" in page.text, "the export page offers no file"
+    assert lead.walk.failures == []
+
+
+def test_the_deep_check_names_a_queue_that_no_worker_consumes(stack):
+    import requests
+
+    def deep_check():
+        response = requests.get(
+            f"{stack.url}/health/deep/?format=json",
+            headers={**HTTPS, "Authorization": f"Bearer {HEALTH_CHECK_TOKEN}"},
+            timeout=30,
+        )
+        return {name: state for name, state in response.json().items() if name.startswith("Ping")}
+
+    assert list(deep_check().values()) == ["OK"]
+
+    stack.kill("worker-bulk")
+    (missing,) = deep_check().values()
+    stack.start_workers()  # worker-mail, still running, is left as it is
+
+    assert re.fullmatch(r".*No worker for Celery task queue (exports|celery)", missing), missing
+    assert list(deep_check().values()) == ["OK"]
+
+
+def succeeded(task, log):
+    """Whether a worker's log has a line for ``task`` having succeeded."""
+    return re.search(rf"Task {re.escape(task)}\[[0-9a-f-]+\] succeeded in", log) is not None
 
 
 def _links(html):
