@@ -65,6 +65,8 @@ compilemessages: $(STAMP) ## Compile translations (needs gettext's msgfmt)
 	fi
 
 # Ctrl-C stops runserver; the EXIT trap then stops the worker (and its embedded beat).
+# Started without -Q, the worker consumes every queue (email, sweeps, exports, celery);
+# production runs a worker per group of queues (docs/operations.md, "Workers and queues").
 # Links in emails and the hub's feed are built from SITE_URL: here, where runserver listens
 # (for load_demo, the worker and the site alike).
 run: export SITE_URL = http://$(HOST):$(PORT)
@@ -109,8 +111,9 @@ test-fast: $(STAMP) var compilemessages ## Everyday tests: all but the slow ones
 
 # What a partner deploys (docs/operations.md): config.settings.production on a fresh
 # PostgreSQL database (beside DATABASE_URL's) and a Redis of its own, with collectstatic,
-# gunicorn, a Celery worker and one beat; every role's pages walked over HTTP, then again
-# with the worker killed and Redis stopped. Prints the figures.
+# gunicorn, the two Celery workers (-Q email,sweeps and -Q exports,celery) and one beat;
+# every role's pages walked over HTTP, an Excel export built, then walked again with the
+# workers killed and Redis stopped. Prints the figures.
 prodcheck: $(STAMP) var compilemessages ## Run the production configuration and walk it as every role (needs DATABASE_URL on PostgreSQL)
 	@if [ "$${DATABASE_URL#postgres}" = "$${DATABASE_URL}" ]; then \
 	  echo "error: make prodcheck needs DATABASE_URL=postgres://… (the production settings run on PostgreSQL)." >&2; exit 1; \
