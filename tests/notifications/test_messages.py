@@ -492,6 +492,42 @@ def test_a_send_goes_ahead_while_another_transaction_touches_related_rows(
     assert sent() == [((nominator.email,), "Decision on “Mentors”")]
 
 
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_a_message_another_send_holds_is_left_to_that_send_not_waited_for(nominator, monkeypatch):
+    """Two sends of one message (a task and the sweep): the second skips it at once."""
+    monkeypatch.setattr("notifications.services.message_dispatch", lambda **_kwargs: None)
+    message = decided_message(nominator, "test:decided:held-by-another-send")
+    locked, release = threading.Event(), threading.Event()
+
+    def another_send_holds_it():
+        try:
+            with transaction.atomic():
+                Message.objects.select_for_update(no_key=True).get(pk=message.pk)
+                locked.set()
+                release.wait(timeout=10)
+                transaction.set_rollback(True)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=another_send_holds_it)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        status = message_send(message_id=message.pk)
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+    assert status is None
+    assert mail.outbox == []
+    assert Message.objects.values_list("status", "attempts").get(pk=message.pk) == (
+        Message.Status.PENDING,
+        0,
+    )
+
+
 def test_a_message_that_cannot_be_rendered_is_retried_then_failed_not_left_pending(
     nominator, monkeypatch
 ):

@@ -12,11 +12,19 @@ from datetime import timedelta
 import pytest
 import responses
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from notifications.models import Message, Preference
 from notifications.sending import EmailSession
-from notifications.services import message_send, messages_send, messages_sweep, notify
+from notifications.services import (
+    _message_locked,
+    message_send,
+    messages_send,
+    messages_sweep,
+    notify,
+    notify_address,
+)
 
 from ..factories import UserFactory
 
@@ -149,6 +157,59 @@ def test_each_message_costs_the_same_four_statements_however_many_are_sent(
         assert messages_send(message_ids=ids(messages)) == count
 
     assert len(mail.outbox) == count
+
+
+def _fields(instance):
+    if instance is None:
+        return None
+    return {name: value for name, value in vars(instance).items() if name != "_state"}
+
+
+def _as_read(message):
+    """The message, its recipient and their preference, as ``_undeliverable`` reads them."""
+    recipient = message.recipient
+    preference = getattr(recipient, "notification_preference", None) if recipient else None
+    return [_fields(message), _fields(recipient), _fields(preference)]
+
+
+def test_the_send_reads_a_pending_message_with_its_recipient_and_preference_as_the_orm_does(
+    django_assert_num_queries,
+):
+    with_preference, without_preference = pending(2)
+    Preference.objects.filter(user=without_preference.recipient).delete()
+    to_an_address = notify_address(
+        to_email="invited@example.org",
+        language="sv",
+        kind=Message.Kind.INVITATION,
+        key="test:sending:address",
+        context={"nonce": "n1", "role": "reviewer"},
+    )
+    done = notify(
+        recipient=with_preference.recipient,
+        kind=Message.Kind.DECIDED,
+        key="test:sending:done",
+        context={"nomination_title": "Practice", "outcome": "selected"},
+    )
+    Message.objects.filter(pk=done.pk).update(status=Message.Status.SENT)
+
+    reads = []
+    for message in (with_preference, without_preference, to_an_address):
+        expected = Message.objects.select_related(
+            "recipient", "recipient__notification_preference"
+        ).get(pk=message.pk)
+        with transaction.atomic(), django_assert_num_queries(1):
+            read = _as_read(_message_locked(message.pk))
+        assert read == _as_read(expected)
+        reads.append(read)
+    # Each case as it should be: a preference, none, no recipient at all.
+    assert [(r[0]["status"], r[1] is None, r[2] is None) for r in reads] == [
+        (Message.Status.PENDING, False, False),
+        (Message.Status.PENDING, False, True),
+        (Message.Status.PENDING, True, True),
+    ]
+    with transaction.atomic():
+        assert _message_locked(done.pk) is None
+        assert _message_locked(-1) is None
 
 
 def test_an_address_that_bounced_after_the_message_was_written_is_skipped_not_emailed():

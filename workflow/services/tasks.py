@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
+from config.compiled import CompiledRead
 from nominations.accounts import user_display
 from nominations.services import (
     NominationError,
@@ -24,7 +25,6 @@ from notifications.services import outbox_batch
 
 from ..deadlines import OPEN_TASK_STATUSES
 from ..flows import NominationFlow
-from .compiled import CompiledRead
 
 
 class TaskUnavailable(Exception):
