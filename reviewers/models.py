@@ -257,3 +257,35 @@ class CriterionScore(models.Model):
 
     def __str__(self):
         return f"{self.criterion}: {self.score}"
+
+
+class ScoreSummary(models.Model):
+    """A nomination's scores on one criterion in its submitted reviews: sum, count, range.
+
+    Derived data, so that the selection board ranks a call from a few rows a nomination
+    rather than from every score: ``review_mark_submitted`` adds a review's scores in the
+    statement that marks it submitted, and ``score_summaries_rebuild`` recomputes them
+    from the raw scores (the migration's backfill, and any path that would ever take a
+    submitted review back). A row exists only where at least one score is given.
+    """
+
+    nomination = models.ForeignKey(
+        Nomination, on_delete=models.CASCADE, related_name="score_summaries"
+    )
+    criterion = models.ForeignKey(RubricCriterion, on_delete=models.CASCADE, related_name="+")
+    total = models.PositiveIntegerField(_("sum of scores"))
+    count = models.PositiveIntegerField(_("scores given"))
+    high = models.PositiveSmallIntegerField(_("highest score"))
+    low = models.PositiveSmallIntegerField(_("lowest score"))
+
+    class Meta:
+        verbose_name = _("score summary")
+        verbose_name_plural = _("score summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["nomination", "criterion"], name="one_summary_per_criterion"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.nomination_id} / {self.criterion_id}: {self.total}/{self.count}"

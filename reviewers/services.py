@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Count, Max, Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,6 +28,7 @@ from .models import (
     ProfileChange,
     Review,
     ReviewerProfile,
+    ScoreSummary,
     Unavailability,
 )
 from .selectors import calls_over_capacity, matching_inputs, may_change_country
@@ -371,10 +373,99 @@ def review_mark_declined(*, review, reason):
     review.save(update_fields=["status", "decline_reason"])
 
 
+#: A review's given scores added to its nomination's summaries, in criterion order (two
+#: reviews of one nomination then lock its summary rows in the same order). ``submitted``
+#: names the review: on PostgreSQL the UPDATE that marks it submitted, in one statement.
+SUMMARIES_ADD = """
+    INSERT INTO {summary} (nomination_id, criterion_id, total, count, high, low)
+    SELECT submitted.nomination_id, score.criterion_id, score.score, 1, score.score, score.score
+    FROM submitted JOIN {score} score ON score.review_id = submitted.id
+    WHERE score.score IS NOT NULL
+    ORDER BY score.criterion_id
+    ON CONFLICT (nomination_id, criterion_id) DO UPDATE SET
+        total = {summary}.total + excluded.total,
+        count = {summary}.count + excluded.count,
+        high = {greatest}({summary}.high, excluded.high),
+        low = {least}({summary}.low, excluded.low)
+"""
+SUBMITTED_POSTGRESQL = """
+    WITH submitted AS (
+        UPDATE {review} SET status = %s, comment = %s, submitted_at = %s
+        WHERE id = %s AND status <> %s
+        RETURNING id, nomination_id
+    )
+"""
+SUBMITTED_OTHER = "WITH submitted AS (SELECT id, nomination_id FROM {review} WHERE id = %s)"
+
+
+def _summaries_sql(submitted, *, greatest="GREATEST", least="LEAST"):
+    return (submitted + SUMMARIES_ADD).format(
+        review=Review._meta.db_table,
+        score=CriterionScore._meta.db_table,
+        summary=ScoreSummary._meta.db_table,
+        greatest=greatest,
+        least=least,
+    )
+
+
 def review_mark_submitted(*, review):
+    """The review is submitted: its given scores count on the board from now on.
+
+    Its scores are added to its nomination's ``ScoreSummary`` rows in the same
+    transaction — on PostgreSQL in the very statement that marks it submitted, so the
+    step costs no statement more. A submitted review's scores never change again (drafts
+    only are edited), so adding is exact; a review already submitted is not added twice.
+    Run after ``review_scores_save``: the scores added are the rows stored.
+    """
     review.status = Review.Status.SUBMITTED
     review.submitted_at = timezone.now()
-    review.save(update_fields=["comment", "status", "submitted_at"])
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                _summaries_sql(SUBMITTED_POSTGRESQL),
+                [review.status, review.comment, review.submitted_at, review.pk, review.status],
+            )
+            return
+        marked = (
+            Review.objects.filter(pk=review.pk)
+            .exclude(status=Review.Status.SUBMITTED)
+            .update(status=review.status, comment=review.comment, submitted_at=review.submitted_at)
+        )
+        if marked:  # SQLite: MAX and MIN of two values are its GREATEST and LEAST
+            sql = _summaries_sql(SUBMITTED_OTHER, greatest="MAX", least="MIN")
+            cursor.execute(sql, [review.pk])
+
+
+def score_summaries_rebuild(*, nominations):
+    """Recompute the ``ScoreSummary`` rows of ``nominations`` (ids or a queryset) from the
+    raw scores of their submitted reviews.
+
+    For whatever changes submitted scores other than ``review_mark_submitted``: scores
+    written directly (tests, a repair) or, should one ever exist, a path that
+    takes a submitted review back.
+    """
+    ScoreSummary.objects.filter(nomination__in=nominations).delete()
+    given = (
+        CriterionScore.objects.filter(
+            review__nomination__in=nominations,
+            review__status=Review.Status.SUBMITTED,
+            score__isnull=False,
+        )
+        .order_by()
+        .values("review__nomination", "criterion")
+        .annotate(total=Sum("score"), count=Count("score"), high=Max("score"), low=Min("score"))
+    )
+    ScoreSummary.objects.bulk_create(
+        ScoreSummary(
+            nomination_id=row["review__nomination"],
+            criterion_id=row["criterion"],
+            total=row["total"],
+            count=row["count"],
+            high=row["high"],
+            low=row["low"],
+        )
+        for row in given
+    )
 
 
 # --- what reviewers say before assignment ------------------------------------------------
