@@ -356,6 +356,7 @@ CLONED = [
     "workflow_nominationprocess",
     "reviewers_review",
     "reviewers_criterionscore",
+    "reviewers_scoresummary",  # the board's per-criterion sums, as review_submit left them
     "viewflow_task",
     "viewflow_task_previous",
     "nominations_selectiondecision",

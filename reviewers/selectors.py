@@ -15,15 +15,13 @@ from django.db import connection
 from django.db.models import (
     Count,
     F,
+    FilteredRelation,
     FloatField,
     Func,
-    Max,
-    Min,
     OuterRef,
     Prefetch,
     Q,
     Subquery,
-    Sum,
     Value,
 )
 from django.db.models.functions import Coalesce, Greatest, Least, Lower, NullIf
@@ -31,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from nominations.accounts import reviewer_display
 from nominations.models import Nomination
 from nominations.permissions import coordinates_country, is_coordinator
 
@@ -395,17 +394,6 @@ def nominations_to_consider(*, reviewer):
 # --- the leads' selection board ----------------------------------------------------------
 
 
-def submitted_reviews_prefetch():
-    """``nomination.reviews.all()`` as the submitted reviews, with reviewers and scores."""
-    return Prefetch(
-        "reviews",
-        queryset=Review.objects.filter(status=Review.Status.SUBMITTED)
-        .select_related("reviewer__reviewer_profile__country")
-        .prefetch_related(Prefetch("scores", queryset=CriterionScore.objects.all()))
-        .order_by("submitted_at", "pk"),
-    )
-
-
 #: Reviewers disagree on a criterion when their scores differ by this much or more.
 DISAGREEMENT = 2
 
@@ -430,7 +418,7 @@ def shown(value):
 @dataclass
 class BoardRow:
     nomination: object
-    reviews: list  # [(review, [score or None per criterion])]
+    reviews: list  # [(BoardReview, [score or None per criterion])], as submitted
     means: list  # exact mean (a Fraction) or None, per criterion
     spreads: list  # highest minus lowest score, or None, per criterion
     weighted: Fraction | None  # exact weighted mean over the criteria that have scores
@@ -478,26 +466,26 @@ class _ExactQuotient(Func):
 
 
 def _board_figures(criteria):
-    """(aggregates per nomination for ``annotate``, the exact sort key for ``alias``).
+    """(figures per nomination for ``annotate``, the exact sort key for ``alias``).
 
-    Per criterion ``i``: ``board_sum_i`` and ``board_count_i`` of the scores given in
-    submitted reviews, ``board_high_i`` and ``board_low_i``. The key is the weighted mean
-    as one quotient of integers: with weights in hundredths ``W``, counts ``n`` and
-    ``m_i = min(n_i, 1)`` (a criterion without a score weighs nothing),
+    Per criterion ``i``, read from the nomination's ``ScoreSummary`` row of it (one
+    join each, no grouping; no row: no score): ``board_sum_i`` and ``board_count_i`` of
+    the scores given in submitted reviews, ``board_high_i`` and ``board_low_i``. The key
+    is the weighted mean as one quotient of integers: with weights in hundredths ``W``,
+    counts ``n`` and ``m_i = min(n_i, 1)`` (a criterion without a score weighs nothing),
     ``Σ W_i·m_i·sum_i·Π_{k≠i} max(n_k, 1) / (Π max(n_k, 1) · Σ W_i·m_i)`` — nothing is
     rounded before the one division; no score at all gives NULL.
     """
     figures, counts, weights, sums = {}, [], [], []
     for index, criterion in enumerate(criteria):
-        given = Q(
-            reviews__status=Review.Status.SUBMITTED,
-            reviews__scores__criterion=criterion.pk,
-            reviews__scores__score__isnull=False,
+        summary = f"board_summary_{index}"
+        figures[summary] = FilteredRelation(
+            "score_summaries", condition=Q(score_summaries__criterion=criterion.pk)
         )
-        figures[f"board_sum_{index}"] = Sum("reviews__scores__score", filter=given, default=0)
-        figures[f"board_count_{index}"] = Count("reviews__scores", filter=given)
-        figures[f"board_high_{index}"] = Max("reviews__scores__score", filter=given)
-        figures[f"board_low_{index}"] = Min("reviews__scores__score", filter=given)
+        figures[f"board_sum_{index}"] = Coalesce(F(f"{summary}__total"), Value(0))
+        figures[f"board_count_{index}"] = Coalesce(F(f"{summary}__count"), Value(0))
+        figures[f"board_high_{index}"] = F(f"{summary}__high")
+        figures[f"board_low_{index}"] = F(f"{summary}__low")
         count = F(f"board_count_{index}")
         counts.append(Greatest(count, Value(1)))
         weights.append(Value(int(criterion.weight * 100)) * Least(count, Value(1)))
@@ -526,13 +514,25 @@ def _total(terms):
     return total
 
 
-def board_ranking(*, call, nominations, order="score"):
-    """(criteria, ``nominations`` with the board's figures, ordered) — lazy, for slicing.
+def board_figure_names(criteria):
+    """The names of the figures ``board_ranking`` gives each nomination, in order."""
+    return [
+        f"board_{part}_{index}"
+        for index in range(len(criteria))
+        for part in ("sum", "count", "high", "low")
+    ]
 
-    Everything is counted by the database in one grouped query: the caller slices a page
-    and reads ``board_row`` of each. ``order`` "score": best weighted score first, a
-    nomination without any score last, ties to the earlier submission; "title"; "country"
-    (then by score). Each row's reviews and themes are fetched only for the rows read.
+
+def board_ranking(*, call, nominations, order="score"):
+    """(criteria, ``nominations`` ordered as the board ranks them) — lazy, for slicing.
+
+    The ranking and the figures are read by the database from the nominations' score
+    summaries (``ScoreSummary``, kept by the review services), never from every score.
+    Slice ``values_list("pk", *board_figure_names(criteria))`` — narrow rows: carrying
+    whole nominations through the ranking of a call cost more than ranking it — and
+    read the page's nominations with ``board_nominations``. ``order`` "score": best
+    weighted score first, a nomination without any score last, ties to the earlier
+    submission; "title"; "country" (then by score).
     """
     criteria = list(call.criteria.all())
     figures, key = _board_figures(criteria)
@@ -544,26 +544,102 @@ def board_ranking(*, call, nominations, order="score"):
         ordering = [F("country__name").asc(nulls_last=True), *best_first]
     else:
         ordering = best_first
-    return criteria, (
-        ranked.select_related("country", "decision")
-        .prefetch_related("themes", submitted_reviews_prefetch())
-        .order_by(*ordering)
+    return criteria, ranked.order_by(*ordering)
+
+
+def board_nominations(*, ids):
+    """The nominations ``ids`` (a page of ``board_ranking``) as a board row shows them:
+    with their country, decision and themes; in no particular order."""
+    return (
+        Nomination.objects.filter(pk__in=ids)
+        .select_related("country", "decision")
+        .prefetch_related("themes")
+        .order_by()
     )
 
 
-def board_row(*, criteria, nomination):
-    """The ``BoardRow`` of a nomination read from ``board_ranking``: exact figures."""
-    reviews = []
-    for review in nomination.reviews.all():
-        by_criterion = {s.criterion_id: s.score for s in review.scores.all()}
-        reviews.append((review, [by_criterion.get(c.pk) for c in criteria]))
+@dataclass(slots=True)
+class BoardReview:
+    """A submitted review as a board row shows it: who (and from where), and the comment."""
+
+    reviewer: str
+    country: str
+    comment: str
+
+
+class _ReviewerFields:
+    """The fields of a reviewer ``reviewer_display`` reads, without loading the user."""
+
+    __slots__ = ("email", "first_name", "last_name")
+
+    def __init__(self, first_name, last_name, email):
+        self.first_name, self.last_name, self.email = first_name, last_name, email
+
+    def get_full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def board_reviews(*, criteria, nominations):
+    """{nomination id: [(``BoardReview``, [score or None per criterion])]} of the submitted
+    reviews of ``nominations`` (a page of them), in the order they were submitted.
+
+    Two queries of plain values rather than reviews, users, profiles, countries and
+    scores as model instances: a page of 50 rows would build over a thousand of those
+    for a few strings and numbers (and the garbage collector would pay for them).
+    """
+    reviews = (
+        Review.objects.filter(nomination__in=nominations, status=Review.Status.SUBMITTED)
+        .order_by("submitted_at", "pk")
+        .values_list(
+            "pk",
+            "nomination_id",
+            "comment",
+            "reviewer__first_name",
+            "reviewer__last_name",
+            "reviewer__email",
+            "reviewer__reviewer_profile__country__code",
+        )
+    )
+    by_review = {}
+    for pk, nomination_id, comment, first_name, last_name, email, code in reviews:
+        name = reviewer_display(_ReviewerFields(first_name, last_name, email))
+        by_review[pk] = (nomination_id, BoardReview(name, code or "", comment), {})
+    if by_review:
+        for review_id, criterion_id, score in CriterionScore.objects.filter(
+            review__in=list(by_review)
+        ).values_list("review_id", "criterion_id", "score"):
+            by_review[review_id][2][criterion_id] = score
+    found = defaultdict(list)
+    for nomination_id, review, scores in by_review.values():
+        found[nomination_id].append((review, [scores.get(c.pk) for c in criteria]))
+    return found
+
+
+def board_rows(*, criteria, ranked, nominations):
+    """The ``BoardRow`` of each of ``ranked`` — rows of ``board_ranking``'s
+    ``values_list("pk", *board_figure_names(criteria))``, a page of them — in that order;
+    ``nominations`` maps their ids to the nominations (``board_nominations``)."""
+    reviews = board_reviews(criteria=criteria, nominations=[pk for pk, *_figures in ranked])
+    return [
+        board_row(
+            criteria=criteria,
+            nomination=nominations[pk],
+            figures=figures,
+            reviews=reviews.get(pk, []),
+        )
+        for pk, *figures in ranked
+    ]
+
+
+def board_row(*, criteria, nomination, figures, reviews):
+    """A ``BoardRow`` from ``figures`` (sum, count, highest, lowest per criterion, as
+    ``board_figure_names`` lists them): exact figures."""
     means, spreads = [], []
     weighted_sum = total_weight = Fraction(0)
     for index, criterion in enumerate(criteria):
-        count = getattr(nomination, f"board_count_{index}")
+        total, count, high, low = figures[index * 4 : index * 4 + 4]
         if count:
-            mean_ = Fraction(getattr(nomination, f"board_sum_{index}"), count)
-            high, low = (getattr(nomination, f"board_{end}_{index}") for end in ("high", "low"))
+            mean_ = Fraction(total, count)
             means.append(mean_)
             spreads.append(high - low)
             weighted_sum += Fraction(criterion.weight) * mean_
@@ -585,7 +661,9 @@ def selection_board(*, call, nominations, order="score"):
     is rounded only when shown (``shown``: two decimals, half up).
     """
     criteria, ranked = board_ranking(call=call, nominations=nominations, order=order)
-    return criteria, [board_row(criteria=criteria, nomination=n) for n in ranked]
+    rows = list(ranked.values_list("pk", *board_figure_names(criteria)))
+    found = board_nominations(ids=[pk for pk, *_figures in rows]).in_bulk()
+    return criteria, board_rows(criteria=criteria, ranked=rows, nominations=found)
 
 
 # --- the reviewer pool at a glance -------------------------------------------------------

@@ -1,14 +1,15 @@
 """The page benchmark's data (bench/pages.py) is shaped as the flow would shape it."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from viewflow.workflow.models import Task
 
 from bench import pages
 from nominations.models import Nomination
-from reviewers.models import Review
+from reviewers.models import CriterionScore, Review, ScoreSummary
 from workflow.deadlines import OPEN_TASK_STATUSES
 
 pytestmark = [
@@ -70,3 +71,23 @@ def test_decided_nominations_have_a_decision_and_three_scored_reviews(built):
         process__nominationprocess__nomination__in=decided, status__in=OPEN_TASK_STATUSES
     )
     assert not open_tasks.exists()
+
+
+def test_the_copies_score_summaries_equal_their_raw_scores(built):
+    """The board ranks from ``ScoreSummary``: copied rows must say what the copied scores say."""
+    given = defaultdict(list)
+    for nomination_id, criterion_id, score in CriterionScore.objects.filter(
+        review__status=Review.Status.SUBMITTED, score__isnull=False
+    ).values_list("review__nomination", "criterion", "score"):
+        given[(nomination_id, criterion_id)].append(score)
+    expected = {key: (sum(s), len(s), max(s), min(s)) for key, s in given.items()}
+
+    stored = {
+        (s.nomination_id, s.criterion_id): (s.total, s.count, s.high, s.low)
+        for s in ScoreSummary.objects.all()
+    }
+
+    assert stored == expected
+    # The copies have rows of their own, each naming a criterion of its nomination's call.
+    assert len({nomination_id for nomination_id, _criterion in stored}) > 50
+    assert not ScoreSummary.objects.exclude(criterion__call=F("nomination__call")).exists()

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 from nominations.models import Nomination, SelectionDecision
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board
+from reviewers.services import score_summaries_rebuild
 from workflow.exports import export_build, export_request
 
 from ..factories import NominationFactory, QuestionFactory, ReviewerFactory, UserFactory
@@ -179,6 +180,7 @@ def test_the_export_has_the_weighted_score_the_board_ranks_by(client, world, lea
     innovation.save()
     mentors = Nomination.objects.get(title="Mentors")
     CriterionScore.objects.filter(review__nomination=mentors, criterion=innovation).update(score=5)
+    score_summaries_rebuild(nominations=[mentors.pk])  # the board's summaries of the new scores
     _criteria, (board_row,) = selection_board(
         call=world, nominations=Nomination.objects.filter(pk=mentors.pk)
     )

@@ -16,6 +16,7 @@ from django.utils import timezone
 from nominations.models import Nomination, SelectionDecision
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board, shown
+from reviewers.services import score_summaries_rebuild
 from workflow.flows import NominationFlow
 from workflow.services import reviewers_go_on
 from workflow.views.selection import BOARD_PAGE_SIZE, UNDECIDED_SHOWN
@@ -134,6 +135,7 @@ def test_generated_scores_agree_with_an_independent_computation(call, countries)
             for criterion in call.criteria.all():
                 score = generator.choice([None, 1, 2, 3, 4, 5, 5])
                 CriterionScore.objects.create(review=review, criterion=criterion, score=score)
+    score_summaries_rebuild(nominations=Nomination.objects.filter(call=call))
 
     _criteria, rows = selection_board(call=call, nominations=Nomination.objects.filter(call=call))
 
@@ -178,6 +180,7 @@ def many(call, countries, count, *, codes=("ES", "FR", "LV", "SE"), themes=None)
             for n, criterion in enumerate(criteria)
         )
         made.append(nomination)
+    score_summaries_rebuild(nominations=[n.pk for n in made])
     return made
 
 

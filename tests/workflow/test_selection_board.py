@@ -13,6 +13,7 @@ from nominations.selectors import target_warnings
 from notifications.models import Message
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board
+from reviewers.services import score_summaries_rebuild
 from workflow.flows import NominationFlow
 from workflow.services import reviewers_go_on
 
@@ -32,6 +33,8 @@ def reviewed(call, country, scores_by_reviewer, *, stage="selection", **fields):
         review = Review.objects.create(nomination=nomination, reviewer=reviewer, status="submitted")
         for criterion, score in zip(criteria, scores, strict=True):
             CriterionScore.objects.create(review=review, criterion=criterion, score=score)
+    # Scores written directly, not through review_submit: the board's summaries from them.
+    score_summaries_rebuild(nominations=[nomination.pk])
     return nomination
 
 

@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
+from django.db.models import Count, OuterRef, Subquery, Window
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +15,13 @@ from nominations.models import Call, Nomination, SelectionProposal
 from nominations.permissions import may_lead_call
 from nominations.selectors import selection_balance, target_warnings
 from nominations.services import NominationError
-from reviewers.selectors import board_ranking, board_row, submitted_reviews_summary
+from reviewers.selectors import (
+    board_figure_names,
+    board_nominations,
+    board_ranking,
+    board_rows,
+    submitted_reviews_summary,
+)
 
 from ..deadlines import OPEN_TASK_STATUSES
 from ..flows import NominationFlow
@@ -104,8 +110,9 @@ BOARD_PAGE_SIZE = 50
 UNDECIDED_SHOWN = 20
 
 
-def _board_page(request, nominations, ranked):
-    """One page of ``ranked`` with the count of ``nominations``, from one query as a rule.
+def _board_page(request, nominations, ranked, criteria):
+    """One page of ``ranked`` — ids and figures — with the count of ``nominations``, from
+    one query as a rule.
 
     The count comes with the page's rows (``COUNT(*) OVER ()`` over the ranking, before
     its ``LIMIT``); only a page past the end asks again, for the count, to show the last.
@@ -115,10 +122,12 @@ def _board_page(request, nominations, ranked):
         number = max(int(request.GET.get("page", 1)), 1)
     except ValueError:
         number = 1
-    counted = ranked.annotate(board_total=Window(Count("pk")))
+    counted = ranked.annotate(board_total=Window(Count("pk"))).values_list(
+        "board_total", "pk", *board_figure_names(criteria)
+    )
     rows = list(counted[(number - 1) * BOARD_PAGE_SIZE : number * BOARD_PAGE_SIZE])
     if rows:
-        paginator.count = rows[0].board_total
+        paginator.count = rows[0][0]
     else:
         paginator.count = nominations.count()
         if number > 1 and paginator.count:
@@ -127,7 +136,7 @@ def _board_page(request, nominations, ranked):
             rows = list(counted[start : start + BOARD_PAGE_SIZE])
         else:
             number = 1
-    return Page(rows, number, paginator)
+    return Page([row[1:] for row in rows], number, paginator)
 
 
 @login_required
@@ -150,15 +159,19 @@ def selection_board(request, call_pk):
         )
     )
     criteria, ranked = board_ranking(call=call, nominations=nominations, order=form.order)
-    page = _board_page(request, nominations, ranked)
-    rows = [board_row(criteria=criteria, nomination=n) for n in page.object_list]
-    open_selections = dict(
-        Task.objects.filter(
-            flow_task=NominationFlow.select,
-            status__in=OPEN_TASK_STATUSES,
-            process__nominationprocess__nomination__in=[row.nomination.pk for row in rows],
-        ).values_list("process__nominationprocess__nomination", "pk")
+    page = _board_page(request, nominations, ranked, criteria)
+    # The page's nominations, each with its open selection task (if any) in the same query.
+    open_selection = Task.objects.filter(
+        flow_task=NominationFlow.select,
+        status__in=OPEN_TASK_STATUSES,
+        process__nominationprocess__nomination=OuterRef("pk"),
+    ).order_by("created", "pk")
+    found = (
+        board_nominations(ids=[pk for pk, *_figures in page.object_list])
+        .annotate(select_task=Subquery(open_selection.values("pk")[:1]))
+        .in_bulk()
     )
+    rows = board_rows(criteria=criteria, ranked=page.object_list, nominations=found)
     query = request.GET.copy()
     query.pop("page", None)
     all_undecided = query.pop("undecided", None) == ["all"]
@@ -170,7 +183,7 @@ def selection_board(request, call_pk):
             "still_open": call.closes_at > timezone.now(),
             "form": form,
             "criteria": criteria,
-            "rows": [(row, open_selections.get(row.nomination.pk)) for row in rows],
+            "rows": [(row, row.nomination.select_task) for row in rows],
             "page": page,
             "first_rank": page.start_index(),
             "query": query.urlencode(),
