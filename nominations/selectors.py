@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 from django.utils.translation import gettext_lazy as _
 
 from .accounts import user_display
@@ -140,19 +140,36 @@ def selection_balance(*, call):
     """(per country, per theme) lines: selected, still undecided, and the call's target.
 
     Counts the call's nominations in selection (undecided) and decided for a showcase,
-    grouped by the database: two small grouped queries, however many nominations.
+    grouped by the database: two small grouped queries, however many nominations. The
+    call and stages are in the join's own condition, so only this call's nominations are
+    joined (not every call's, filtered afterwards).
     """
-    considered = Q(nominations__call=call, nominations__stage__in=BALANCE_STAGES)
-    selected = considered & Q(nominations__decision__outcome__in=SHOWCASE_OUTCOMES)
-    undecided = considered & Q(nominations__decision__isnull=True)
-    counts = {
-        "selected": Count("nominations", filter=selected),
-        "undecided": Count("nominations", filter=undecided),
-    }
-    countries = Country.objects.filter(is_partner=True).annotate(**counts).order_by("name")
+
+    def counts():
+        considered = FilteredRelation(
+            "nominations",
+            condition=Q(nominations__call=call, nominations__stage__in=BALANCE_STAGES),
+        )
+        return {"considered": considered}, {
+            "selected": Count(
+                "considered", filter=Q(considered__decision__outcome__in=SHOWCASE_OUTCOMES)
+            ),
+            "undecided": Count("considered", filter=Q(considered__decision__isnull=True)),
+        }
+
+    joined, counted = counts()
+    countries = (
+        Country.objects.filter(is_partner=True)
+        .annotate(**joined)
+        .annotate(**counted)
+        .order_by("name")
+    )
     # The call's themes: a theme's nominations are reached through the nomination-theme
     # table, so a nomination of another call with the same theme is not counted.
-    themes = call.themes.annotate(**counts).order_by("-is_priority", "name", "pk")
+    joined, counted = counts()
+    themes = (
+        call.themes.annotate(**joined).annotate(**counted).order_by("-is_priority", "name", "pk")
+    )
     by_country = call.min_selected_per_country
     by_theme = call.min_selected_per_theme
     return (
