@@ -190,6 +190,8 @@ def main():
         [
             str(BASE_DIR / ".venv" / "bin" / "gunicorn"),
             "config.wsgi",
+            "--config",
+            str(BASE_DIR / "config" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

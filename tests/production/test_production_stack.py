@@ -129,6 +129,8 @@ class Stack:
             [
                 str(BIN / "gunicorn"),
                 "config.wsgi",
+                "--config",
+                str(REPO_DIR / "config" / "gunicorn.conf.py"),
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
