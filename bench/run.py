@@ -460,7 +460,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=100_000, help="open tasks (default 100000)")
     parser.add_argument("--messages", type=int, default=2_000, help="messages sent (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=4,
+        help="the worker's pool processes (default 4, as docs/operations.md runs the mail worker)",
+    )
     parser.add_argument(
         "--db-reuse-max",
         type=int,

@@ -1,8 +1,9 @@
 """Benchmark 2: messages sent per second through a real Celery worker to a local SMTP sink.
 
 An SMTP sink (bench/smtp_sink.py, aiosmtpd) listens on a free 127.0.0.1 port;
-a real worker (`celery -A config worker --pool=prefork --concurrency=2`) reads
-Redis and sends with Django's SMTP backend to the sink. N messages are then
+a real worker, run as docs/operations.md runs the mail worker (`celery -A config
+worker -Q email,sweeps --pool=prefork --concurrency=4 --loglevel=INFO`), reads Redis and
+sends with Django's SMTP backend to the sink. N messages are then
 written with ``notify``, each in its own transaction as a workflow step would,
 so each send is dispatched after its commit. The clock runs from the first
 ``notify`` to the sink's receipt of the last message; every message carries its
@@ -128,9 +129,13 @@ def start_worker(*, smtp_port, log_dir, concurrency, code_dir=BASE_DIR, log_name
             "-A",
             "config",
             "worker",
+            # The mail worker as docs/operations.md runs it: its queues, its pool, its log
+            # level (a line for each task received and each task done).
+            "-Q",
+            "email,sweeps",
             "--pool=prefork",
             f"--concurrency={concurrency}",
-            "--loglevel=WARNING",
+            "--loglevel=INFO",
             "--hostname=bench@%h",
             # No other workers to sync with: start faster and keep the broker quiet.
             "--without-mingle",
@@ -154,7 +159,7 @@ def wait_worker_ready(worker, timeout):
     raise RuntimeError(f"worker not ready after {timeout} s")
 
 
-def run(*, messages=2_000, recipients=200, concurrency=2, log_dir, timeout=180):
+def run(*, messages=2_000, recipients=200, concurrency=4, log_dir, timeout=180):
     log_dir.mkdir(parents=True, exist_ok=True)
     run_id = f"{time.time():.0f}"
     celery_app.control.purge()  # nothing left over from an earlier run or benchmark 1
@@ -287,7 +292,7 @@ def drain(
     *,
     messages=2_000,
     recipients=200,
-    concurrency=2,
+    concurrency=4,
     log_dir,
     code_dir=BASE_DIR,
     label="working tree",
@@ -385,7 +390,7 @@ def export_commit(rev, folder):
     ).stdout.strip()
 
 
-def compare(*, before, after=None, rounds=3, messages=2_000, concurrency=2, log_dir):
+def compare(*, before, after=None, rounds=3, messages=2_000, concurrency=4, log_dir):
     """Interleaved drains, ``rounds`` times: commit ``before``'s worker (a task per message),
     then ``after``'s (a commit, or the working tree if None) with a task per message and
     with batches; each side's median."""
