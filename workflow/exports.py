@@ -468,6 +468,8 @@ def export_request(*, call, user):
     wanted = {"call": call, "requested_by": user, "file_format": ExportFile.Format.XLSX}
     existing = ExportFile.objects.filter(**wanted, status__in=ExportFile.ACTIVE_STATUSES).first()
     if existing:
+        if _lost(existing, now=timezone.now()):
+            _build_queue(existing.pk)
         return existing, False
     try:
         with transaction.atomic():
@@ -556,6 +558,36 @@ def _may_start(export, *, now):
         and export.started_at is not None
         and export.started_at < now - STALE_RUN
     )
+
+
+def _lost(export, *, now):
+    """Whether ``export``'s build is presumed lost: queued, or started, ``STALE_RUN`` ago.
+
+    Queued that long, its task never reached the broker (it was down at the request) or was
+    dropped; running that long, its build was killed, and the redelivery found it running
+    and stopped. Another task is then sent: a build that was only slow finds the export
+    taken or done and does nothing (``export_build`` locks the row).
+    """
+    if export.status == ExportFile.Status.QUEUED:
+        return export.created_at < now - STALE_RUN
+    return _may_start(export, now=now)
+
+
+def exports_resume(*, now):
+    """Queue the build of every export whose build was lost (``_lost``); returns how many.
+
+    Run hourly with the expiry, so no export stays "being prepared" for good and blocks
+    its person's next export of the call.
+    """
+    stale = now - STALE_RUN
+    lost = ExportFile.objects.filter(
+        Q(status=ExportFile.Status.QUEUED, created_at__lt=stale)
+        | Q(status=ExportFile.Status.RUNNING, started_at__lt=stale)
+    ).values_list("pk", flat=True)
+    lost = list(lost)
+    for export_id in lost:
+        _build_queue(export_id)
+    return len(lost)
 
 
 def _kept():

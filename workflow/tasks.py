@@ -55,5 +55,7 @@ def export_build(export_id):
 
 @shared_task
 def export_files_expire():
-    """Delete the exports kept past their time, with their files; returns how many."""
-    return exports.exports_expire(now=timezone.now())
+    """Delete the exports kept past their time, with their files, and queue again the
+    builds that were lost; returns (deleted, queued again)."""
+    now = timezone.now()
+    return exports.exports_expire(now=now), exports.exports_resume(now=now)

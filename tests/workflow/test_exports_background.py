@@ -10,12 +10,13 @@ import pytest
 from django.core import mail
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from nominations.models import Nomination, SelectionDecision
 from notifications.models import Message, Notification
 from reviewers.models import CriterionScore, Review
-from workflow.exports import export_build, export_request, exports_expire
+from workflow.exports import export_build, export_request, exports_expire, exports_resume
 from workflow.models import ExportFile
 
 from ..factories import NominationFactory, ReviewerFactory, UserFactory
@@ -283,3 +284,52 @@ def test_only_the_requester_and_admins_follow_and_download_an_export(
         assert (progress.status_code, download.status_code) == (200, 200)
     else:
         assert (progress.status_code, download.status_code) == (404, 404)
+
+
+# --- an export whose build was lost ---------------------------------------------------------
+
+
+def test_an_export_left_running_by_a_killed_build_is_built_again_by_the_hourly_sweep(
+    world, lead, django_capture_on_commit_callbacks
+):
+    """A pool process killed mid-build (the kernel's out-of-memory killer picks the biggest)
+    is redelivered at once, finds the export being built and stops: the sweep resumes it."""
+    export, _created = export_request(call=world, user=lead)
+    started = timezone.now() - datetime.timedelta(minutes=29)
+    ExportFile.objects.filter(pk=export.pk).update(status="running", started_at=started)
+    assert export_build(export_id=export.pk) is None  # the redelivery stops
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert exports_resume(now=timezone.now()) == 0
+    export.refresh_from_db()
+    assert export.status == ExportFile.Status.RUNNING
+
+    ExportFile.objects.filter(pk=export.pk).update(
+        started_at=started - datetime.timedelta(minutes=2)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert exports_resume(now=timezone.now()) == 1
+    export.refresh_from_db()
+    assert export.status == ExportFile.Status.READY
+    assert Message.objects.filter(kind=Message.Kind.EXPORT_READY).count() == 1
+
+
+def test_an_export_whose_build_never_reached_the_broker_is_queued_again(
+    client, world, lead, django_capture_on_commit_callbacks
+):
+    """The broker was down when it was asked for: it stays queued with no task. Asking again
+    later, or the hourly sweep, queues its build; a recent one is left to its task."""
+    export, _created = export_request(call=world, user=lead)  # its task is never sent
+
+    assert export_request(call=world, user=lead) == (export, False)
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        assert exports_resume(now=timezone.now()) == 0
+    assert queued == []
+
+    ExportFile.objects.filter(pk=export.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=31)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert export_request(call=world, user=lead) == (export, False)
+    export.refresh_from_db()
+    assert export.status == ExportFile.Status.READY
