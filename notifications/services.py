@@ -9,6 +9,7 @@ outage kept from being dispatched.
 
 import contextlib
 import logging
+import secrets
 import threading
 from datetime import datetime, timedelta
 from functools import lru_cache, partial
@@ -409,9 +410,28 @@ def render_email(message):
     return text, html
 
 
+class _OutboxEmail(EmailMultiAlternatives):
+    """An email of the outbox, its MIME boundary drawn here rather than by the email package.
+
+    For every multipart message the package draws a boundary and compiles a regular
+    expression to check that no part holds it: about 0.1 ms, a twentieth of a worker's CPU
+    for each message it sends. A boundary as random as the package's, checked against the
+    two texts with a plain substring test (stricter than the package's line-start match), is
+    as safe; in the unlikely case a text holds it, the package draws its own as before.
+    """
+
+    def message(self):
+        email = super().message()
+        boundary = f"{'=' * 15}{secrets.randbelow(10**19):019d}=="
+        texts = [self.body, *(alternative[0] for alternative in self.alternatives)]
+        if email.is_multipart() and not any(boundary in text for text in texts):
+            email.set_boundary(boundary)
+        return email
+
+
 def _email_build(message):
     text, html = render_email(message)
-    email = EmailMultiAlternatives(
+    email = _OutboxEmail(
         subject=message.subject,
         body=text,
         to=[message.to_email],

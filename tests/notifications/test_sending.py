@@ -8,6 +8,7 @@ dispatches them: each test sends them itself, to the in-process SMTP sink of
 
 import json
 from datetime import timedelta
+from email import message_from_bytes, policy
 
 import pytest
 import responses
@@ -18,6 +19,7 @@ from django.utils import timezone
 from notifications.models import Message, Preference
 from notifications.sending import EmailSession
 from notifications.services import (
+    _email_build,
     _message_locked,
     message_send,
     messages_send,
@@ -285,4 +287,40 @@ def test_an_anymail_provider_gets_one_http_session_for_a_batch_and_each_message_
         (Message.Status.SENT, "pm-1"),
         (Message.Status.SENT, "pm-2"),
         (Message.Status.SENT, "pm-3"),
+    ]
+
+
+def _parts(raw):
+    parsed = message_from_bytes(raw, policy=policy.default)
+    return parsed.get_boundary(), [
+        (part.get_content_type(), part.get_content().replace("\r\n", "\n"))
+        for part in parsed.iter_parts()
+    ]
+
+
+def test_an_email_parses_back_to_its_text_and_html_parts_neither_holding_its_boundary():
+    [message] = pending(1)
+
+    email = _email_build(message)
+    boundary, parts = _parts(email.message().as_bytes(linesep="\r\n"))
+
+    assert parts == [("text/plain", email.body), ("text/html", email.alternatives[0][0])]
+    assert boundary and all(boundary not in content for _type, content in parts)
+
+
+def test_a_boundary_drawn_that_a_text_holds_is_left_for_the_email_package_to_draw(monkeypatch):
+    [message] = pending(1)
+    drawn = f"{'=' * 15}{7:019d}=="
+    monkeypatch.setattr("notifications.services.secrets.randbelow", lambda _limit: 7)
+    monkeypatch.setattr(
+        "notifications.services.render_email",
+        lambda _message: (f"A text that holds --{drawn} by chance", "<p>html</p>"),
+    )
+
+    boundary, parts = _parts(_email_build(message).message().as_bytes(linesep="\r\n"))
+
+    assert boundary != drawn
+    assert parts == [
+        ("text/plain", f"A text that holds --{drawn} by chance"),
+        ("text/html", "<p>html</p>"),
     ]
