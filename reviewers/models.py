@@ -226,6 +226,16 @@ class Review(models.Model):
                 fields=["nomination", "reviewer"], name="one_review_per_reviewer_and_nomination"
             )
         ]
+        indexes = [
+            # A reviewer's load (their open reviews, in a call) is counted for every reviewer
+            # by the pool page and the matcher: from this index, not from every review they
+            # ever gave, whose heap pages grow with the programme.
+            models.Index(
+                fields=["reviewer", "nomination"],
+                condition=models.Q(status__in=["assigned", "draft"]),
+                name="open_reviews_by_reviewer",
+            )
+        ]
 
     def __str__(self):
         return f"{self.nomination} / {self.reviewer}"

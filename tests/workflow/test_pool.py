@@ -561,3 +561,19 @@ def test_queries_do_not_grow_with_the_pool(client, call, countries, theme):
     assert ReviewerProfile.objects.count() == 60
     assert counts[0] == counts[1]
     assert counts[0][0] == 7
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
+def test_reviewers_loads_are_counted_from_the_open_reviews_index(call, world):
+    """With sequential scans priced out (a test table is tiny), each reviewer's load in the
+    call comes from the partial index of open reviews, not from every review they gave."""
+    with CaptureQueriesContext(connection) as captured:
+        pool_summary(call=call)
+    loads = [q["sql"] for q in captured if "reviewers_reviewerprofile" in q["sql"]]
+    assert loads
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        for sql in loads:
+            cursor.execute("EXPLAIN " + sql)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "open_reviews_by_reviewer" in plan, plan
