@@ -21,7 +21,7 @@ layered: ``pyproject.toml``'s import contracts).
 
 import threading
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models import Value
 from django.db.models.query import get_related_populators
 from django.db.models.sql import UpdateQuery
@@ -163,7 +163,9 @@ class CompiledUpdate:
         connection = connections[using]
         params = [field.get_db_prep_save(values[field.name], connection) for field in self._fields]
         params.append(self._model._meta.pk.get_db_prep_value(pk, connection))
-        with connection.cursor() as cursor:
+        # As update() and save() do: an error inside atomic() marks the transaction for
+        # rollback, so a caller that catches it cannot go on in a broken transaction.
+        with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.rowcount
 

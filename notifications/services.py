@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -420,11 +420,18 @@ class _OutboxEmail(EmailMultiAlternatives):
     as safe; in the unlikely case a text holds it, the package draws its own as before.
     """
 
-    def message(self):
-        email = super().message()
+    def message(self, *args, **kwargs):
+        # Arguments passed on: newer Django's SMTP backend asks for a policy.
+        email = super().message(*args, **kwargs)
         boundary = f"{'=' * 15}{secrets.randbelow(10**19):019d}=="
         texts = [self.body, *(alternative[0] for alternative in self.alternatives)]
-        if email.is_multipart() and not any(boundary in text for text in texts):
+        # With attachments the outer part is multipart/mixed, holding more than the texts
+        # checked here: the email package draws and checks that boundary itself.
+        if (
+            email.is_multipart()
+            and not self.attachments
+            and not any(boundary in text for text in texts)
+        ):
             email.set_boundary(boundary)
         return email
 
@@ -523,7 +530,11 @@ def message_send(*, message_id, now=None, session=None):
         message.status = Message.Status.SENT
         message.sent_at = now
         message.last_error = ""
-        _message_mark_sent(message.pk, **{name: getattr(message, name) for name in _SENT_FIELDS})
+        marked = _message_mark_sent(
+            message.pk, **{name: getattr(message, name) for name in _SENT_FIELDS}
+        )
+        if marked != 1:  # as save() would: a row gone under the send is an error, not "sent"
+            raise DatabaseError(f"Message {message.pk} was not marked sent: its row is gone.")
         return message.status
 
 

@@ -7,13 +7,14 @@ dispatches them: each test sends them itself, to the in-process SMTP sink of
 """
 
 import json
+import re
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 import responses
 from django.core import mail
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from notifications.models import Message, Preference
@@ -306,6 +307,23 @@ def test_an_email_parses_back_to_its_text_and_html_parts_neither_holding_its_bou
 
     assert parts == [("text/plain", email.body), ("text/html", email.alternatives[0][0])]
     assert boundary and all(boundary not in content for _type, content in parts)
+    # The outbox's own boundary, drawn before the email package would draw one.
+    assert re.fullmatch(r"={15}\d{19}==", email.message().get_boundary())
+
+
+def test_an_email_with_an_attachment_has_its_boundary_drawn_by_the_email_package():
+    [message] = pending(1)
+    email = _email_build(message)
+    email.attach("notes.txt", "Some notes", "text/plain")
+
+    built = email.message()
+
+    assert built.get_boundary() is None  # left for the package to draw as it writes
+    written = message_from_bytes(built.as_bytes(), policy=policy.default)
+    assert [part.get_content_type() for part in written.iter_parts()] == [
+        "multipart/alternative",
+        "text/plain",
+    ]
 
 
 def test_a_boundary_drawn_that_a_text_holds_is_left_for_the_email_package_to_draw(monkeypatch):
@@ -324,3 +342,16 @@ def test_a_boundary_drawn_that_a_text_holds_is_left_for_the_email_package_to_dra
         ("text/plain", f"A text that holds --{drawn} by chance"),
         ("text/html", "<p>html</p>"),
     ]
+
+
+def test_a_message_whose_row_is_gone_when_it_is_marked_is_an_error_not_sent():
+    """As ``save()`` raised, the compiled mark raises when it updates no row (on SQLite,
+    which has no row lock, a deletion can come between the read and the mark)."""
+    [message] = pending(1)
+
+    class RowRemovingSession:
+        def send(self, email):
+            Message.objects.filter(pk=message.pk).delete()
+
+    with pytest.raises(DatabaseError, match="was not marked sent"):
+        message_send(message_id=message.pk, session=RowRemovingSession())
