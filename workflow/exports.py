@@ -52,6 +52,8 @@ CHUNK_SIZE = 500
 PROGRESS_EVERY = 100
 #: A build still "running" after this long was left by a worker that died; it may be rerun.
 STALE_RUN = datetime.timedelta(minutes=30)
+#: An export whose build keeps being lost fails this long after it was asked for.
+GIVE_UP_AFTER = datetime.timedelta(hours=12)
 
 
 def exportable_nominations(*, call, user):
@@ -583,11 +585,16 @@ def exports_resume(*, now):
     lost = ExportFile.objects.filter(
         Q(status=ExportFile.Status.QUEUED, created_at__lt=stale)
         | Q(status=ExportFile.Status.RUNNING, started_at__lt=stale)
-    ).values_list("pk", flat=True)
-    lost = list(lost)
-    for export_id in lost:
+    )
+    # A build lost again and again (one that is killed each time for its memory) is not
+    # tried for ever: after GIVE_UP_AFTER it fails, and the page offers to ask again.
+    lost.filter(created_at__lt=now - GIVE_UP_AFTER).update(
+        status=ExportFile.Status.FAILED, expires_at=now + _kept()
+    )
+    resumed = list(lost.values_list("pk", flat=True))
+    for export_id in resumed:
         _build_queue(export_id)
-    return len(lost)
+    return len(resumed)
 
 
 def _kept():

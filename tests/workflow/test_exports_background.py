@@ -333,3 +333,20 @@ def test_an_export_whose_build_never_reached_the_broker_is_queued_again(
         assert export_request(call=world, user=lead) == (export, False)
     export.refresh_from_db()
     assert export.status == ExportFile.Status.READY
+
+
+def test_an_export_lost_again_and_again_fails_after_half_a_day(world, lead):
+    """A build killed each time (for its memory, say) is not queued again for ever."""
+    export, _created = export_request(call=world, user=lead)
+    now = timezone.now()
+    ExportFile.objects.filter(pk=export.pk).update(
+        status="running",
+        created_at=now - datetime.timedelta(hours=13),
+        started_at=now - datetime.timedelta(minutes=31),
+    )
+
+    assert exports_resume(now=now) == 0
+
+    export.refresh_from_db()
+    assert export.status == ExportFile.Status.FAILED
+    assert export.expires_at > now
