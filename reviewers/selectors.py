@@ -13,6 +13,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import (
+    BigIntegerField,
     Count,
     F,
     FilteredRelation,
@@ -24,7 +25,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Greatest, Least, Lower, NullIf
+from django.db.models.functions import Cast, Coalesce, Greatest, Least, Lower, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -482,8 +483,15 @@ def _board_figures(criteria):
         figures[summary] = FilteredRelation(
             "score_summaries", condition=Q(score_summaries__criterion=criterion.pk)
         )
-        figures[f"board_sum_{index}"] = Coalesce(F(f"{summary}__total"), Value(0))
-        figures[f"board_count_{index}"] = Coalesce(F(f"{summary}__count"), Value(0))
+        # As 64-bit integers, as the sums and counts of the scores were: the key multiplies
+        # every criterion's count, and in the columns' 32-bit ``integer`` PostgreSQL gave
+        # up ("integer out of range") at eight criteria of weight 2 and five reviewers.
+        figures[f"board_sum_{index}"] = Coalesce(
+            Cast(f"{summary}__total", BigIntegerField()), Value(0)
+        )
+        figures[f"board_count_{index}"] = Coalesce(
+            Cast(f"{summary}__count", BigIntegerField()), Value(0)
+        )
         figures[f"board_high_{index}"] = F(f"{summary}__high")
         figures[f"board_low_{index}"] = F(f"{summary}__low")
         count = F(f"board_count_{index}")

@@ -21,7 +21,13 @@ from workflow.flows import NominationFlow
 from workflow.services import reviewers_go_on
 from workflow.views.selection import BOARD_PAGE_SIZE, UNDECIDED_SHOWN
 
-from ..factories import CallFactory, NominationFactory, ReviewerFactory, ThemeFactory
+from ..factories import (
+    CallFactory,
+    CriterionFactory,
+    NominationFactory,
+    ReviewerFactory,
+    ThemeFactory,
+)
 from .helpers import open_task
 from .test_reviewer_pages import accepted
 from .test_selection_board import reviewed
@@ -145,6 +151,30 @@ def test_generated_scores_agree_with_an_independent_computation(call, countries)
         None if weighted is None else half_up(weighted) for _pk, weighted in expected
     ]
     assert any(weighted is None for _pk, weighted in expected)  # the data covers no score
+
+
+def test_a_long_rubric_with_many_reviewers_and_heavy_weights_is_ranked_exactly(
+    client, call, countries, lead
+):
+    """The exact key multiplies every criterion's count together: eight criteria, six
+    reviewers and the largest weight go far past a 32-bit integer (about 6·10¹¹), and
+    the board still ranks them exactly rather than failing."""
+    for index in range(5):
+        CriterionFactory(call=call, title=f"Further criterion {index}")
+    weigh(call, *["99.99"] * 8)
+    criteria = list(call.criteria.all())
+    best = reviewed(call, countries["SE"], [[5] * 8] * 6, title="Best")
+    other = reviewed(call, countries["FR"], [[5] * 7 + [4]] * 5 + [[4] * 8], title="Other")
+
+    _criteria, rows = selection_board(call=call, nominations=Nomination.objects.filter(call=call))
+
+    assert [(row.nomination.pk, row.weighted) for row in rows] == independent_ranking(call)
+    assert [row.nomination for row in rows] == [best, other]
+    assert rows[0].weighted == 5
+    assert len(criteria) == 8
+    client.force_login(lead)
+    page = client.get(reverse("workflow:board", args=[call.pk]))
+    assert board_titles(page) == ["Best", "Other"]
 
 
 def test_shown_rounds_halves_up_and_keeps_two_decimals():
