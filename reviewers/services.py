@@ -468,6 +468,55 @@ def score_summaries_rebuild(*, nominations):
     )
 
 
+def _summaries_from_scores(*, nominations):
+    """{(nomination id, criterion id): (total, count, high, low)} from the raw scores."""
+    given = (
+        CriterionScore.objects.filter(
+            review__nomination__in=nominations,
+            review__status=Review.Status.SUBMITTED,
+            score__isnull=False,
+        )
+        .order_by()
+        .values_list("review__nomination", "criterion")
+        .annotate(total=Sum("score"), count=Count("score"), high=Max("score"), low=Min("score"))
+    )
+    return {(n, c): (total, count, high, low) for n, c, total, count, high, low in given}
+
+
+def score_summaries_differing(*, nominations):
+    """Ids of ``nominations`` whose ``ScoreSummary`` rows differ from their raw scores."""
+    kept = {
+        (n, c): (total, count, high, low)
+        for n, c, total, count, high, low in ScoreSummary.objects.filter(
+            nomination__in=nominations
+        ).values_list("nomination", "criterion", "total", "count", "high", "low")
+    }
+    expected = _summaries_from_scores(nominations=nominations)
+    return sorted(
+        {n for (n, _c) in kept.keys() ^ expected.keys()}
+        | {n for (n, c), row in expected.items() if kept.get((n, c), row) != row}
+    )
+
+
+def score_summaries_repair(*, nominations):
+    """Rebuild the rows of those of ``nominations`` that differ; returns their ids.
+
+    For an operator after a release that added the summaries (a node still running the
+    old code while the others migrated) or after any repair of scores. Reviews submitted
+    meanwhile wait for it: the table is locked against writers while it compares and
+    rebuilds, which takes a moment even for a big call.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                table = connection.ops.quote_name(ScoreSummary._meta.db_table)
+                cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+        differing = score_summaries_differing(nominations=nominations)
+        if differing:
+            score_summaries_rebuild(nominations=differing)
+    return differing
+
+
 # --- what reviewers say before assignment ------------------------------------------------
 
 

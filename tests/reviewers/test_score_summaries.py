@@ -7,9 +7,11 @@ real services, each row must equal the sum, count, highest and lowest score comp
 here again from the ``CriterionScore`` rows of the submitted reviews.
 """
 
+import io
 from collections import defaultdict
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -162,3 +164,31 @@ def test_a_rebuild_gives_what_the_services_kept(two_in_review, call):
 
     assert summaries() == kept == recomputed()
     assert len(kept) == 3
+
+
+def test_the_command_finds_and_rebuilds_summaries_that_differ_from_the_scores(two_in_review, call):
+    """As after a release where a node still ran the old code: a review submitted there
+    left no summary, another nomination's row was changed by hand."""
+    first, second = two_in_review
+    for nomination in (first, second):
+        for task in open_tasks(nomination, NominationFlow.review):
+            review_submit(
+                task_id=task.pk,
+                by=task.owner,
+                scores={c.pk: (1 + (task.pk + c.pk) % 5, "") for c in call.criteria.all()},
+                comment="",
+            )
+    ScoreSummary.objects.filter(nomination=first).delete()
+    ScoreSummary.objects.filter(nomination=second).update(high=5, low=1)
+    assert summaries() != recomputed()
+
+    with pytest.raises(CommandError, match=rf"2 nominations.*{first.pk}, {second.pk}\."):
+        call_command("score_summaries", "--check")
+    output = io.StringIO()
+    call_command("score_summaries", stdout=output)
+
+    assert f"of 2 nominations: {first.pk}, {second.pk}." in output.getvalue()
+    assert summaries() == recomputed()
+    call_command("score_summaries", "--check", stdout=io.StringIO())
+    call_command("score_summaries", "--call", str(call.pk), stdout=output)
+    assert "Rebuilt the score summaries of 0 nominations." in output.getvalue()
