@@ -182,10 +182,14 @@ def main():
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "PYTHONPATH": str(code), "ALLOWED_HOSTS": "127.0.0.1"}
+    # Started as production starts it, with its settings file where the code has one.
+    settings_file = Path(code) / "config" / "gunicorn.conf.py"
+    configured = ["--config", str(settings_file)] if settings_file.exists() else []
     server = subprocess.Popen(  # noqa: S603 - the venv's gunicorn, fixed arguments, no shell
         [
             str(Path(sys.executable).parent / "gunicorn"),
             "config.wsgi",
+            *configured,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
