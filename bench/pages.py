@@ -52,7 +52,13 @@ try:
     from reviewers.models import expertise_set
 except ImportError:  # the code before reviewer profiles (the before figures)
     expertise_set = None
-from bench.lifecycle import COUNTRIES, CRITERIA, REVIEWERS, UNUSABLE  # same people and rubric
+from bench.lifecycle import (  # the same people and rubric, and the same open-task read
+    COUNTRIES,
+    CRITERIA,
+    REVIEWERS,
+    UNUSABLE,
+    _open_tasks,
+)
 from workflow.flows import NominationFlow
 from workflow.services import (
     ScreeningDecision,
@@ -261,18 +267,6 @@ def build_world(*, nominations, seed):
 # --- templates, through the services ----------------------------------------------------
 
 
-def _open(nomination, node):
-    return list(
-        Task.objects.filter(
-            process__nominationprocess__nomination=nomination,
-            flow_task=node,
-            status__in=OPEN_TASK_STATUSES,
-        )
-        .select_related("owner")
-        .order_by("pk")
-    )
-
-
 def drive(world, path, *, country_index, number):
     """One nomination of the first call along ``path``, through the services."""
     User = get_user_model()
@@ -301,7 +295,7 @@ def drive(world, path, *, country_index, number):
     nomination_submit(nomination=nomination, by=nominator)
     if path == "screening":
         return nomination
-    (screen,) = _open(nomination, NominationFlow.screen)
+    (screen,) = _open_tasks(nomination, NominationFlow.screen)
     if path in ("changes_requested", "resubmitted"):
         nomination_screen(
             task_id=screen.pk,
@@ -310,7 +304,7 @@ def drive(world, path, *, country_index, number):
             message="Please add the results of the last two years.",
         )
         if path == "resubmitted":
-            (revise,) = _open(nomination, NominationFlow.revise)
+            (revise,) = _open_tasks(nomination, NominationFlow.revise)
             nomination_resubmit(task_id=revise.pk, by=nominator)
         return nomination
     if path == "rejected":
@@ -322,7 +316,7 @@ def drive(world, path, *, country_index, number):
         )
         return nomination
     nomination_screen(task_id=screen.pk, by=coordinator, decision=ScreeningDecision.ACCEPT)
-    reviews = _open(nomination, NominationFlow.review)
+    reviews = _open_tasks(nomination, NominationFlow.review)
     if len(reviews) != 3:
         raise RuntimeError(f"{path}: expected 3 review tasks, found {len(reviews)}")
     wanted = {"review_0": 0, "review_1": 1, "review_2": 2}.get(path, 3)
@@ -336,7 +330,7 @@ def drive(world, path, *, country_index, number):
         review_submit(task_id=task.pk, by=task.owner, scores=scores_for, comment="Worth sharing.")
     if not path.startswith("decided"):
         return nomination
-    (select,) = _open(nomination, NominationFlow.select)
+    (select,) = _open_tasks(nomination, NominationFlow.select)
     selection_decide(
         task_id=select.pk,
         by=lead,

@@ -18,7 +18,6 @@ from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board, shown
 from reviewers.services import score_summaries_rebuild
 from workflow.flows import NominationFlow
-from workflow.services import reviewers_go_on
 from workflow.views.selection import BOARD_PAGE_SIZE, UNDECIDED_SHOWN
 
 from ..factories import (
@@ -321,26 +320,10 @@ def test_the_undecided_list_names_the_first_few_and_offers_all(client, call, cou
 # --- deciding in bulk across pages -------------------------------------------------------
 
 
-@pytest.fixture
-def in_selection(call, countries, coordinator):
-    """Two nominations of the call waiting in selection, with their open tasks."""
-    countries["FR"].coordinators.add(coordinator)
-    tasks = []
-    for code in ("SE", "FR"):
-        nomination = accepted(NominationFactory(call=call, country=countries[code]), coordinator)
-        reviewers_go_on(
-            task_id=open_task(nomination, NominationFlow.find_reviewers).pk,
-            by=coordinator,
-            note="No reviewer.",
-        )
-        tasks.append(open_task(nomination, NominationFlow.select))
-    return tasks
-
-
 def test_a_ticked_row_from_another_page_is_checked_and_decided(
-    client, call, countries, lead, in_selection
+    client, call, countries, lead, two_in_selection
 ):
-    first, second = in_selection
+    first, second = two_in_selection
     client.force_login(lead)
     url = reverse("workflow:board", args=[call.pk])
 
@@ -355,7 +338,7 @@ def test_a_ticked_row_from_another_page_is_checked_and_decided(
 
 
 def test_a_task_of_another_call_or_not_a_selection_is_ignored(
-    client, call, countries, lead, in_selection, coordinator
+    client, call, countries, lead, two_in_selection, coordinator
 ):
     other_call = CallFactory()
     other = accepted(NominationFactory(call=other_call, country=countries["SE"]), coordinator)
@@ -372,7 +355,7 @@ def test_a_task_of_another_call_or_not_a_selection_is_ignored(
     assert "Tick nominations and give an outcome and a rationale." in page.content.decode()
 
 
-def test_the_bulk_form_posts_back_to_the_same_page(client, call, countries, lead, in_selection):
+def test_the_bulk_form_posts_back_to_the_same_page(client, call, countries, lead, two_in_selection):
     client.force_login(lead)
     url = reverse("workflow:board", args=[call.pk])
 

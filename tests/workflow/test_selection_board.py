@@ -14,12 +14,8 @@ from notifications.models import Message
 from reviewers.models import CriterionScore, Review
 from reviewers.selectors import selection_board
 from reviewers.services import score_summaries_rebuild
-from workflow.flows import NominationFlow
-from workflow.services import reviewers_go_on
 
 from ..factories import NominationFactory, ReviewerFactory, ThemeFactory, UserFactory
-from .helpers import open_task
-from .test_reviewer_pages import accepted
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db]
 
@@ -353,21 +349,6 @@ def test_only_the_calls_leads_make_the_selection_final(client, request, call, ro
 
 
 # --- deciding in bulk ------------------------------------------------------------------
-
-
-@pytest.fixture
-def two_in_selection(call, countries, coordinator, lead):
-    countries["FR"].coordinators.add(coordinator)
-    tasks = []
-    for code in ("SE", "FR"):
-        nomination = accepted(NominationFactory(call=call, country=countries[code]), coordinator)
-        reviewers_go_on(
-            task_id=open_task(nomination, NominationFlow.find_reviewers).pk,
-            by=coordinator,
-            note="No reviewer.",
-        )
-        tasks.append(open_task(nomination, NominationFlow.select))
-    return tasks
 
 
 def test_the_board_decides_the_ticked_nominations_together(client, call, lead, two_in_selection):
