@@ -438,6 +438,31 @@ def decided_message(nominator, key):
     )
 
 
+def while_another_transaction_holds(hold, action):
+    """``action()``'s result, run while another connection (a thread) has done ``hold()`` in
+    a transaction it keeps open, and rolls back after."""
+    locked, release = threading.Event(), threading.Event()
+
+    def holder_body():
+        try:
+            with transaction.atomic():
+                hold()
+                locked.set()
+                release.wait(timeout=10)
+                transaction.set_rollback(True)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=holder_body)
+    holder.start()
+    try:
+        assert locked.wait(timeout=10)
+        return action()
+    finally:
+        release.set()
+        holder.join(timeout=10)
+
+
 def lock_the_users_row(message):
     get_user_model().objects.select_for_update().get(pk=message.recipient_id)
 
@@ -467,26 +492,10 @@ def test_a_send_goes_ahead_while_another_transaction_touches_related_rows(
     # Outside a transaction the after-commit dispatch would send it at once; keep it pending.
     monkeypatch.setattr("notifications.services.message_dispatch", lambda **_kwargs: None)
     message = decided_message(nominator, "test:decided:locked-user")
-    locked, release = threading.Event(), threading.Event()
 
-    def hold_locks():
-        try:
-            with transaction.atomic():
-                other_transaction(message)
-                locked.set()
-                release.wait(timeout=10)
-                transaction.set_rollback(True)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_locks)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        status = message_send(message_id=message.pk)
-    finally:
-        release.set()
-        holder.join(timeout=10)
+    status = while_another_transaction_holds(
+        lambda: other_transaction(message), lambda: message_send(message_id=message.pk)
+    )
 
     assert status == Message.Status.SENT
     assert sent() == [((nominator.email,), "Decision on “Mentors”")]
@@ -499,26 +508,11 @@ def test_a_message_another_send_holds_is_left_to_that_send_not_waited_for(nomina
     """Two sends of one message (a task and the sweep): the second skips it at once."""
     monkeypatch.setattr("notifications.services.message_dispatch", lambda **_kwargs: None)
     message = decided_message(nominator, "test:decided:held-by-another-send")
-    locked, release = threading.Event(), threading.Event()
 
-    def another_send_holds_it():
-        try:
-            with transaction.atomic():
-                Message.objects.select_for_update(no_key=True).get(pk=message.pk)
-                locked.set()
-                release.wait(timeout=10)
-                transaction.set_rollback(True)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=another_send_holds_it)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10)
-        status = message_send(message_id=message.pk)
-    finally:
-        release.set()
-        holder.join(timeout=10)
+    status = while_another_transaction_holds(
+        lambda: Message.objects.select_for_update(no_key=True).get(pk=message.pk),
+        lambda: message_send(message_id=message.pk),
+    )
 
     assert status is None
     assert mail.outbox == []
