@@ -445,26 +445,18 @@ def score_summaries_rebuild(*, nominations):
     takes a submitted review back.
     """
     ScoreSummary.objects.filter(nomination__in=nominations).delete()
-    given = (
-        CriterionScore.objects.filter(
-            review__nomination__in=nominations,
-            review__status=Review.Status.SUBMITTED,
-            score__isnull=False,
-        )
-        .order_by()
-        .values("review__nomination", "criterion")
-        .annotate(total=Sum("score"), count=Count("score"), high=Max("score"), low=Min("score"))
-    )
     ScoreSummary.objects.bulk_create(
         ScoreSummary(
-            nomination_id=row["review__nomination"],
-            criterion_id=row["criterion"],
-            total=row["total"],
-            count=row["count"],
-            high=row["high"],
-            low=row["low"],
+            nomination_id=nomination_id,
+            criterion_id=criterion_id,
+            total=total,
+            count=count,
+            high=high,
+            low=low,
         )
-        for row in given
+        for (nomination_id, criterion_id), (total, count, high, low) in _summaries_from_scores(
+            nominations=nominations
+        ).items()
     )
 
 
